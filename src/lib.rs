@@ -1,1 +1,12 @@
 //! kiro-infra: the AWS infrastructure of the Kiro CD pipeline as a typed Rust model.
+//!
+//! ```text
+//! config (embedded defaults <- YAML file <- CLI flags)
+//!   -> stacks   (secure-by-default builders: Core, Pipeline, Monitoring per environment)
+//!   -> model    (typed CloudFormation: Template, Resource, typed intrinsics, IAM documents)
+//!   -> render   (canonical JSON bytes + JSON-pointer -> line index)
+//!   -> check    (resource schemas, CloudFormation limits, Guard rules)  -> findings
+//!   -> output   (templates/ files | report: text, JSON, SARIF, JUnit | diff)
+//! ```
+
+pub mod findings;
