@@ -10,3 +10,4 @@
 //! ```
 
 pub mod findings;
+pub mod template_io;
