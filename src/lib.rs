@@ -9,5 +9,7 @@
 //!   -> output   (templates/ files | report: text, JSON, SARIF, JUnit | diff)
 //! ```
 
+pub mod config;
 pub mod findings;
+pub mod model;
 pub mod template_io;

@@ -1,0 +1,35 @@
+use super::Tags;
+use crate::model::expr::Expr;
+use crate::model::iam::PolicyDocument;
+use crate::model::template::{Handle, ResourceType};
+use serde::Serialize;
+
+/// `AWS::IAM::Role` with inline policies only (no managed policies: every permission is
+/// visible in the template).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Role {
+    pub role_name: String,
+    pub description: String,
+    pub assume_role_policy_document: PolicyDocument,
+    pub max_session_duration: u32,
+    pub policies: Vec<InlinePolicy>,
+    pub tags: Tags,
+}
+
+impl ResourceType for Role {
+    const TYPE: &'static str = "AWS::IAM::Role";
+}
+
+impl Handle<Role> {
+    pub fn arn(&self) -> Expr {
+        self.att("Arn")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InlinePolicy {
+    pub policy_name: String,
+    pub policy_document: PolicyDocument,
+}
