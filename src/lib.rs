@@ -9,7 +9,15 @@
 //!   -> output   (templates/ files | report: text, JSON, SARIF, JUnit | diff)
 //! ```
 
+pub mod checks;
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod error;
 pub mod findings;
 pub mod model;
+pub mod output;
+pub mod render;
+pub mod stacks;
+pub mod synth;
 pub mod template_io;

@@ -1,1 +1,17 @@
-fn main() {}
+//! The `kiro-infra` binary: parse, run, map the result to the exit-code table.
+
+use clap::Parser;
+use kiro_infra::cli::Cli;
+use kiro_infra::error::Exit;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match kiro_infra::commands::run(cli) {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(Exit::Error as u8)
+        }
+    }
+}

@@ -31,8 +31,8 @@ pub enum Effect {
 /// Who a resource policy or trust policy applies to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Principal {
-    /// `{"Service": "x.amazonaws.com"}`.
-    Service(String),
+    /// `{"Service": "x.amazonaws.com"}` (an `Fn::Sub` for regional service principals).
+    Service(Expr),
     /// `{"AWS": <arn>}`, e.g. this account's root.
     Aws(Expr),
     /// `"*"`: everyone. Only for Deny statements or with a condition.
@@ -123,7 +123,7 @@ pub fn service_trust(service: &str) -> PolicyDocument {
     PolicyDocument::new(vec![Statement {
         sid: Some("TrustedService".to_string()),
         effect: Effect::Allow,
-        principal: Some(Principal::Service(service.to_string())),
+        principal: Some(Principal::Service(Expr::str(service))),
         action: vec!["sts:AssumeRole".to_string()],
         resource: Vec::new(),
         condition: IndexMap::new(),

@@ -52,7 +52,6 @@ pub struct Environment {
     pub environment_type: &'static str,
     pub compute_type: String,
     pub image: String,
-    pub image_pull_credentials_type: &'static str,
     pub privileged_mode: bool,
     pub environment_variables: Vec<EnvironmentVariable>,
 }
@@ -80,7 +79,6 @@ impl EnvironmentVariable {
 #[serde(rename_all = "PascalCase")]
 pub struct LogsConfig {
     pub cloud_watch_logs: CloudWatchLogs,
-    pub s3_logs: S3Logs,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,10 +86,4 @@ pub struct LogsConfig {
 pub struct CloudWatchLogs {
     pub status: &'static str,
     pub group_name: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct S3Logs {
-    pub status: &'static str,
 }

@@ -12,7 +12,6 @@ pub struct Role {
     pub role_name: String,
     pub description: String,
     pub assume_role_policy_document: PolicyDocument,
-    pub max_session_duration: u32,
     pub policies: Vec<InlinePolicy>,
     pub tags: Tags,
 }
@@ -32,4 +31,19 @@ impl Handle<Role> {
 pub struct InlinePolicy {
     pub policy_name: String,
     pub policy_document: PolicyDocument,
+}
+
+/// `AWS::IAM::ManagedPolicy`: one policy attached to several roles (statements they share).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPolicy {
+    pub managed_policy_name: String,
+    pub description: String,
+    pub policy_document: PolicyDocument,
+    /// Role names (`Ref` of a role).
+    pub roles: Vec<Expr>,
+}
+
+impl ResourceType for ManagedPolicy {
+    const TYPE: &'static str = "AWS::IAM::ManagedPolicy";
 }

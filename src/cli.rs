@@ -1,0 +1,72 @@
+//! Command-line interface: clap types only. Behaviour lives in `crate::commands`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit codes (every command):
+  0  success (diff --detailed-exitcode: no changes)
+  1  error: bad input, unreadable file, I/O
+  2  diff --detailed-exitcode: changes found
+  3  rule violations, schema/limit errors, or a gate tripped (synth --check found stale files,
+     diff --fail-on matched)
+
+Typical use:
+  kiro-infra synth                     write templates/ for every environment
+  kiro-infra synth --check             fail when templates/ is stale (CI)
+  kiro-infra diff                      what changed against the committed templates/
+  kiro-infra check some.template.yaml  run the built-in rules and schemas on any template";
+
+/// The AWS infrastructure of the Kiro CD pipeline: typed stacks rendered to checked
+/// CloudFormation.
+#[derive(Debug, Parser)]
+#[command(name = "kiro-infra", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every environment's stacks, check them, and write templates/ atomically.
+    Synth(SynthArgs),
+    /// Print the JSON Schema of the config file (for editors and yaml-language-server).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Config file overriding the embedded defaults [default: ./kiro-infra.yaml when present]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kiro-infra synth                                   all environments -> templates/
+  kiro-infra synth --env production                  only production (other environments' files are kept)
+  kiro-infra synth --stack KiroPipelineCoreTest --stdout
+  kiro-infra synth --check                           exit 3 and list the files when templates/ is stale
+
+Nothing is written unless every template passes the schema, limit and rule checks; the output
+directory is replaced atomically (never a mix of old and new files).")]
+pub struct SynthArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Environment to synthesize (repeatable) [default: all]
+    #[arg(long = "env", value_name = "NAME")]
+    pub envs: Vec<String>,
+    /// Output directory
+    #[arg(long, value_name = "DIR", default_value = "templates")]
+    pub out: PathBuf,
+    /// With --stdout: the stack to print (e.g. KiroPipelineCoreTest)
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// Print one template (named by --stack) to stdout instead of writing files
+    #[arg(long, requires = "stack")]
+    pub stdout: bool,
+    /// Write nothing; exit 3 and name the files when the output directory differs from a fresh synth
+    #[arg(long, conflicts_with = "stdout")]
+    pub check: bool,
+}

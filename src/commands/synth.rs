@@ -1,0 +1,83 @@
+use crate::checks::check_synthesis;
+use crate::cli::SynthArgs;
+use crate::error::{Error, Exit};
+use crate::findings::Severity;
+use crate::{config, output, synth};
+use std::io::Write;
+
+pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
+    let config = config::load(args.config.config.as_deref())?;
+    let synthesis = synth::synthesize(&config, &args.envs)?;
+
+    if args.stdout {
+        let name = args.stack.as_deref().ok_or(Error::StdoutNeedsStack)?;
+        let stack = synthesis
+            .stacks
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Error::UnknownStack {
+                name: name.to_string(),
+                known: synthesis.stacks.iter().map(|s| s.name.clone()).collect(),
+            })?;
+        let findings = check_synthesis(&synthesis);
+        if report_findings(&findings) {
+            return Ok(Exit::Violations);
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(stack.rendered.text.as_bytes());
+        return Ok(Exit::Ok);
+    }
+
+    let findings = check_synthesis(&synthesis);
+    if report_findings(&findings) {
+        eprintln!("nothing written: fix the errors above first");
+        return Ok(Exit::Violations);
+    }
+
+    let out_display = args.out.display().to_string();
+    let files = output::plan(&synthesis, &args.out, &out_display)?;
+    if args.check {
+        let stale = output::stale(&args.out, &files);
+        if stale.is_empty() {
+            eprintln!("{out_display}/ is up to date ({} files)", files.len());
+            return Ok(Exit::Ok);
+        }
+        eprintln!("{out_display}/ is stale: run `kiro-infra synth` and commit the result");
+        for f in &stale {
+            eprintln!("  {out_display}/{f}");
+        }
+        return Ok(Exit::Violations);
+    }
+    output::write(&args.out, &files)?;
+    eprintln!(
+        "wrote {} templates for {} ({}), and {out_display}/{}",
+        synthesis.stacks.len(),
+        if synthesis.environments.len() == 1 {
+            "1 environment".to_string()
+        } else {
+            format!("{} environments", synthesis.environments.len())
+        },
+        synthesis.environments.join(", "),
+        output::MANIFEST
+    );
+    Ok(Exit::Ok)
+}
+
+/// Prints findings to stderr; true when any is an error.
+fn report_findings(findings: &[crate::findings::Finding]) -> bool {
+    for f in findings {
+        let level = if f.severity == Severity::Error {
+            "error"
+        } else {
+            "warning"
+        };
+        let at = match (&f.logical_id, f.line) {
+            (Some(id), Some(line)) => format!("{}:{line} {id}", f.stack),
+            (Some(id), None) => format!("{} {id}", f.stack),
+            (None, Some(line)) => format!("{}:{line}", f.stack),
+            (None, None) => f.stack.clone(),
+        };
+        eprintln!("{level}: {at} {}: {}", f.pointer, f.message);
+    }
+    findings.iter().any(|f| f.severity == Severity::Error)
+}

@@ -1,0 +1,176 @@
+//! Writing synth output atomically: the whole new tree is written to a temporary directory
+//! beside the output directory and swapped in with renames, so the output directory is either
+//! entirely old or entirely new, never a mix, and untouched on any error.
+
+use crate::synth::{Manifest, ManifestStack, Synthesis};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{path}: {action}: {source}")]
+    Io {
+        path: String,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: refusing to replace a directory that holds files kiro-infra did not write ({found}); choose an empty directory or one written by `kiro-infra synth`"
+    )]
+    Foreign { path: String, found: String },
+}
+
+fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
+    move |source| OutputError::Io {
+        path: path.display().to_string(),
+        action,
+        source,
+    }
+}
+
+/// Every file of the output tree (relative path -> bytes), keeping the environments that were
+/// not synthesized this time from the existing directory.
+pub fn plan(synthesis: &Synthesis, out: &Path, out_display: &str) -> Result<BTreeMap<String, Vec<u8>>, OutputError> {
+    let mut files = BTreeMap::new();
+    let mut entries: Vec<ManifestStack> = Vec::new();
+    // Environments not selected this time keep their files and manifest entries.
+    if let Some(old) = read_manifest(out) {
+        for entry in old
+            .into_iter()
+            .filter(|e| !synthesis.environments.contains(&e.environment))
+        {
+            let path = out.join(&entry.template);
+            if let Ok(bytes) = fs::read(&path) {
+                files.insert(entry.template.clone(), bytes);
+                entries.push(entry);
+            }
+        }
+    }
+    for stack in &synthesis.stacks {
+        files.insert(stack.file.clone(), stack.rendered.text.as_bytes().to_vec());
+        entries.push(stack.manifest_entry(out_display));
+    }
+    entries.sort_by(|a, b| {
+        (env_rank(&a.environment), &a.environment, a.order).cmp(&(env_rank(&b.environment), &b.environment, b.order))
+    });
+    let manifest = Manifest {
+        version: 1,
+        generator: "kiro-infra",
+        stacks: entries,
+    };
+    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    text.push('\n');
+    files.insert(MANIFEST.to_string(), text.into_bytes());
+    Ok(files)
+}
+
+fn env_rank(env: &str) -> usize {
+    crate::config::BUILTIN_ENVIRONMENTS
+        .iter()
+        .position(|e| *e == env)
+        .unwrap_or(usize::MAX)
+}
+
+fn read_manifest(out: &Path) -> Option<Vec<ManifestStack>> {
+    let text = fs::read_to_string(out.join(MANIFEST)).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    serde_json::from_value(value.get("stacks")?.clone()).ok()
+}
+
+/// Files that differ between `out` and `files`: changed, missing, or extra.
+pub fn stale(out: &Path, files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let mut out_of_date = Vec::new();
+    for (rel, bytes) in files {
+        match fs::read(out.join(rel)) {
+            Ok(existing) if &existing == bytes => {}
+            Ok(_) => out_of_date.push(format!("{rel} (differs)")),
+            Err(_) => out_of_date.push(format!("{rel} (missing)")),
+        }
+    }
+    for rel in existing_files(out) {
+        if !files.contains_key(&rel) {
+            out_of_date.push(format!("{rel} (not produced by synth)"));
+        }
+    }
+    out_of_date
+}
+
+/// Relative paths of the files below `dir` (sorted).
+fn existing_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(dir) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Writes `files` as the whole content of `out`, atomically.
+pub fn write(out: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<(), OutputError> {
+    if out.exists() {
+        let foreign: Vec<String> = existing_files(out)
+            .into_iter()
+            .filter(|f| f != MANIFEST && !(f.ends_with(".template.json") && f.matches('/').count() == 1))
+            .collect();
+        if !foreign.is_empty() {
+            let mut found = foreign.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            if foreign.len() > 3 {
+                found.push_str(&format!(" and {} more", foreign.len() - 3));
+            }
+            return Err(OutputError::Foreign {
+                path: out.display().to_string(),
+                found,
+            });
+        }
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the parent directory"))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    let tmp = parent.join(format!(".{name}.kiro-infra-tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.kiro-infra-old-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let result = (|| {
+        fs::create_dir_all(&tmp).map_err(io(&tmp, "cannot create a temporary directory"))?;
+        for (rel, bytes) in files {
+            let path = tmp.join(rel);
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(io(dir, "cannot create a directory"))?;
+            }
+            fs::write(&path, bytes).map_err(io(&path, "cannot write"))?;
+        }
+        if out.exists() {
+            fs::rename(out, &old).map_err(io(out, "cannot move the old output aside"))?;
+            if let Err(e) = fs::rename(&tmp, out) {
+                let _ = fs::rename(&old, out);
+                return Err(io(out, "cannot move the new output into place")(e));
+            }
+            let _ = fs::remove_dir_all(&old);
+        } else {
+            fs::rename(&tmp, out).map_err(io(out, "cannot move the new output into place"))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    result
+}
