@@ -529,18 +529,57 @@ fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&str>) -> Vec<Con
         ));
     }
     let naming = Naming::new(&env.prefix, name);
-    for (kind, generated) in naming.all_names() {
-        if let Err(why) = kind.check(&generated) {
-            out.push(problem(
-                text,
-                &at(&["prefix"]),
-                format!("the generated {} `{generated}` is invalid: {why}", kind.describe()),
-                Some(format!("{:?}", env.prefix)),
-                Some("a shorter prefix or environment name".into()),
-            ));
+    let bad: Vec<String> = naming
+        .all_names()
+        .into_iter()
+        .filter_map(|(kind, generated)| kind.check(&generated).err().map(|why| format!("{} `{generated}`: {why}", kind.describe())))
+        .collect();
+    if !bad.is_empty() {
+        // Point at where the prefix is written: the environment's own, the shared defaults, or
+        // (prefix not set in the file) the environment's name.
+        let set_here = text.is_some_and(|t| line_of(t, &["environments".into(), name.into(), "prefix".into()]).is_some_and(|l| {
+            line_of(t, &["environments".into(), name.into()]) != Some(l)
+        }));
+        let in_defaults = text.is_some_and(|t| line_of(t, &["defaults".into(), "prefix".into()]).is_some_and(|l| {
+            line_of(t, &["defaults".into()]) != Some(l)
+        }));
+        let path: Vec<&str> = if set_here {
+            at(&["prefix"])
+        } else if in_defaults {
+            vec!["defaults", "prefix"]
+        } else {
+            vec!["environments", name]
+        };
+        let mut message = format!(
+            "prefix `{}` with environment `{name}` makes {} generated name{} invalid: {}",
+            env.prefix,
+            bad.len(),
+            if bad.len() == 1 { "" } else { "s" },
+            bad.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+        );
+        if bad.len() > 3 {
+            message.push_str(&format!("; and {} more", bad.len() - 3));
         }
+        out.push(problem(
+            text,
+            &path,
+            message,
+            Some(format!("{:?} ({} characters)", env.prefix, env.prefix.len())),
+            Some(format!("a prefix of at most {} characters for this environment name", max_prefix(name))),
+        ));
     }
     out
+}
+
+/// The longest prefix whose generated names are all valid for environment `name`.
+fn max_prefix(name: &str) -> usize {
+    (1..=63usize)
+        .rev()
+        .find(|n| {
+            let naming = Naming::new(&"a".repeat(*n), name);
+            naming.all_names().into_iter().all(|(kind, generated)| kind.check(&generated).is_ok())
+        })
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub struct EnvConfig {
     pub region: String,
     /// The naming prefix: resources are named `{prefix}-{env}-{resource}`, stacks
     /// `{Prefix}Core{Env}` and so on.
-    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*[a-z0-9]$"), length(min = 2, max = 40))]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*[a-z0-9]$"), length(min = 2, max = 63))]
     pub prefix: String,
     pub source: SourceConfig,
     pub pipeline: PipelineConfig,
