@@ -532,17 +532,23 @@ fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&str>) -> Vec<Con
     let bad: Vec<String> = naming
         .all_names()
         .into_iter()
-        .filter_map(|(kind, generated)| kind.check(&generated).err().map(|why| format!("{} `{generated}`: {why}", kind.describe())))
+        .filter_map(|(kind, generated)| {
+            kind.check(&generated)
+                .err()
+                .map(|why| format!("{} `{generated}`: {why}", kind.describe()))
+        })
         .collect();
     if !bad.is_empty() {
         // Point at where the prefix is written: the environment's own, the shared defaults, or
         // (prefix not set in the file) the environment's name.
-        let set_here = text.is_some_and(|t| line_of(t, &["environments".into(), name.into(), "prefix".into()]).is_some_and(|l| {
-            line_of(t, &["environments".into(), name.into()]) != Some(l)
-        }));
-        let in_defaults = text.is_some_and(|t| line_of(t, &["defaults".into(), "prefix".into()]).is_some_and(|l| {
-            line_of(t, &["defaults".into()]) != Some(l)
-        }));
+        let set_here = text.is_some_and(|t| {
+            line_of(t, &["environments".into(), name.into(), "prefix".into()])
+                .is_some_and(|l| line_of(t, &["environments".into(), name.into()]) != Some(l))
+        });
+        let in_defaults = text.is_some_and(|t| {
+            line_of(t, &["defaults".into(), "prefix".into()])
+                .is_some_and(|l| line_of(t, &["defaults".into()]) != Some(l))
+        });
         let path: Vec<&str> = if set_here {
             at(&["prefix"])
         } else if in_defaults {
@@ -565,7 +571,10 @@ fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&str>) -> Vec<Con
             &path,
             message,
             Some(format!("{:?} ({} characters)", env.prefix, env.prefix.len())),
-            Some(format!("a prefix of at most {} characters for this environment name", max_prefix(name))),
+            Some(format!(
+                "a prefix of at most {} characters for this environment name",
+                max_prefix(name)
+            )),
         ));
     }
     out
@@ -577,7 +586,10 @@ fn max_prefix(name: &str) -> usize {
         .rev()
         .find(|n| {
             let naming = Naming::new(&"a".repeat(*n), name);
-            naming.all_names().into_iter().all(|(kind, generated)| kind.check(&generated).is_ok())
+            naming
+                .all_names()
+                .into_iter()
+                .all(|(kind, generated)| kind.check(&generated).is_ok())
         })
         .unwrap_or(0)
 }

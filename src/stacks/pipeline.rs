@@ -141,15 +141,6 @@ pub fn build(cx: &Context, core: &CoreExports) -> Result<(Template, PipelineExpo
     let exports = PipelineExports {
         pipeline_name: cx.export(&mut t, kind, "PipelineName", "CodePipeline name", pipeline.reference())?,
     };
-    t.output(
-        "PipelineConsoleUrl",
-        "Pipeline in the AWS console",
-        Expr::sub(format!(
-            "https://${{AWS::Region}}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{}/view",
-            n.base()
-        )),
-        None,
-    )?;
     Ok((t, exports))
 }
 

@@ -16,7 +16,13 @@ fn rejected(config: Option<&str>, args: &[&str]) -> String {
     }
     let before = tree(dir.path());
     let o = kiro(dir.path()).arg("synth").args(args).output().unwrap();
-    assert_eq!(o.status.code(), Some(1), "expected exit 1, got {:?}\n{}", o.status.code(), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "expected exit 1, got {:?}\n{}",
+        o.status.code(),
+        stderr(&o)
+    );
     assert_eq!(tree(dir.path()), before, "the output directory changed");
     assert!(stdout(&o).is_empty(), "stdout must stay empty on errors");
     stderr(&o)
@@ -31,15 +37,27 @@ fn malformed_yaml() {
 
 #[test]
 fn unknown_keys_suggest_the_closest() {
-    let err = rejected(Some("environments:\n  production:\n    alrms:\n      failures_per_hour: 3\n"), &[]);
-    assert!(err.contains("kiro-infra.yaml:3: environments.production.alrms: unknown key `alrms`; did you mean `alarms`?"), "{err}");
+    let err = rejected(
+        Some("environments:\n  production:\n    alrms:\n      failures_per_hour: 3\n"),
+        &[],
+    );
+    assert!(
+        err.contains("kiro-infra.yaml:3: environments.production.alrms: unknown key `alrms`; did you mean `alarms`?"),
+        "{err}"
+    );
     snap!("config_unknown_key", err);
 }
 
 #[test]
 fn wrong_types() {
-    let err = rejected(Some("environments:\n  test:\n    alarms:\n      failures_per_hour: lots\n    retain_stateful: maybe\n"), &[]);
-    assert!(err.contains("environments.test.alarms.failures_per_hour: wrong type"), "{err}");
+    let err = rejected(
+        Some("environments:\n  test:\n    alarms:\n      failures_per_hour: lots\n    retain_stateful: maybe\n"),
+        &[],
+    );
+    assert!(
+        err.contains("environments.test.alarms.failures_per_hour: wrong type"),
+        "{err}"
+    );
     assert!(err.contains("environments.test.retain_stateful: wrong type"), "{err}");
     snap!("config_wrong_types", err);
 }
@@ -51,15 +69,24 @@ fn out_of_range_thresholds_all_reported() {
         &[],
     );
     assert!(err.contains("2 problems"), "{err}");
-    assert!(err.contains("kiro-infra.yaml:4: environments.production.alarms.failures_per_hour: out of range"), "{err}");
+    assert!(
+        err.contains("kiro-infra.yaml:4: environments.production.alarms.failures_per_hour: out of range"),
+        "{err}"
+    );
     assert!(err.contains("a whole number from 3 to 5"), "{err}");
     snap!("config_out_of_range", err);
 }
 
 #[test]
 fn prefix_making_the_bucket_name_too_long() {
-    let err = rejected(Some("defaults:\n  prefix: a-very-long-naming-prefix-for-the-kiro-pipeline-ci\n"), &[]);
-    assert!(err.contains("kiro-infra.yaml:2: defaults.prefix: prefix `a-very-long-naming-prefix-for-the-kiro-pipeline-ci`"), "{err}");
+    let err = rejected(
+        Some("defaults:\n  prefix: a-very-long-naming-prefix-for-the-kiro-pipeline-ci\n"),
+        &[],
+    );
+    assert!(
+        err.contains("kiro-infra.yaml:2: defaults.prefix: prefix `a-very-long-naming-prefix-for-the-kiro-pipeline-ci`"),
+        "{err}"
+    );
     assert!(err.contains("S3 bucket name"), "{err}");
     assert!(err.contains("the limit is 3-63"), "{err}");
     snap!("config_prefix_too_long", err);
@@ -68,18 +95,26 @@ fn prefix_making_the_bucket_name_too_long() {
 #[test]
 fn semantic_rules() {
     let err = rejected(
-        Some("environments:\n  production:\n    pipeline:\n      manual_approval: false\n    logs:\n      retention_days: 45\n"),
+        Some(
+            "environments:\n  production:\n    pipeline:\n      manual_approval: false\n    logs:\n      retention_days: 45\n",
+        ),
         &[],
     );
     assert!(err.contains("manual approval is mandatory in production"), "{err}");
-    assert!(err.contains("CloudWatch Logs does not accept this retention (the next accepted value is 60)"), "{err}");
+    assert!(
+        err.contains("CloudWatch Logs does not accept this retention (the next accepted value is 60)"),
+        "{err}"
+    );
     snap!("config_semantic", err);
 }
 
 #[test]
 fn unknown_environment() {
     let err = rejected(None, &["--env", "prod"]);
-    assert!(err.contains("unknown environment `prod`; known environments: test, staging, production"), "{err}");
+    assert!(
+        err.contains("unknown environment `prod`; known environments: test, staging, production"),
+        "{err}"
+    );
     snap!("config_unknown_env", err);
 }
 
@@ -93,7 +128,10 @@ fn missing_config_file() {
 fn unwritable_output_directory() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("a-file"), "x").unwrap();
-    let o = kiro(dir.path()).args(["synth", "--out", "a-file/templates"]).output().unwrap();
+    let o = kiro(dir.path())
+        .args(["synth", "--out", "a-file/templates"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("a-file"), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(dir.path().join("a-file")).unwrap(), "x");
@@ -106,8 +144,15 @@ fn refuses_to_replace_a_foreign_directory() {
     fs::write(dir.path().join("templates/notes.txt"), "mine").unwrap();
     let o = kiro(dir.path()).arg("synth").output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("files kiro-infra did not write (notes.txt)"), "{}", stderr(&o));
-    assert_eq!(fs::read_to_string(dir.path().join("templates/notes.txt")).unwrap(), "mine");
+    assert!(
+        stderr(&o).contains("files kiro-infra did not write (notes.txt)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("templates/notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
@@ -128,12 +173,39 @@ fn schema_command_prints_the_config_schema() {
 #[test]
 fn random_configs_never_panic() {
     use proptest::prelude::*;
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 64, ..ProptestConfig::default() });
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
+    });
     let keys = prop::sample::select(vec![
-        "environments", "test", "production", "alarms", "failures_per_hour", "prefix", "logs", "retention_days",
-        "defaults", "extends", "x", "region", "build", "compute_type",
+        "environments",
+        "test",
+        "production",
+        "alarms",
+        "failures_per_hour",
+        "prefix",
+        "logs",
+        "retention_days",
+        "defaults",
+        "extends",
+        "x",
+        "region",
+        "build",
+        "compute_type",
     ]);
-    let values = prop::sample::select(vec!["1", "-3", "true", "null", "''", "[a, b]", "{}", "9999999999999999999", "\"a\"", "~", "!Ref x"]);
+    let values = prop::sample::select(vec![
+        "1",
+        "-3",
+        "true",
+        "null",
+        "''",
+        "[a, b]",
+        "{}",
+        "9999999999999999999",
+        "\"a\"",
+        "~",
+        "!Ref x",
+    ]);
     let doc = prop::collection::vec((keys, 0usize..3, values), 0..8).prop_map(|entries| {
         let mut s = String::new();
         for (k, depth, v) in entries {

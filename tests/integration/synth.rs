@@ -13,17 +13,28 @@ fn writes_nine_templates_and_a_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let o = synth_into(dir.path(), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("wrote 9 templates for 3 environments"), "{}", stderr(&o));
-    let manifest: Value = serde_json::from_str(&fs::read_to_string(dir.path().join("templates/manifest.json")).unwrap()).unwrap();
+    assert!(
+        stderr(&o).contains("wrote 9 templates for 3 environments"),
+        "{}",
+        stderr(&o)
+    );
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("templates/manifest.json")).unwrap()).unwrap();
     let stacks = manifest["stacks"].as_array().unwrap();
     assert_eq!(stacks.len(), 9);
     let names: Vec<&str> = stacks.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
         [
-            "KiroPipelineCoreTest", "KiroPipelineTest", "KiroPipelineMonitoringTest",
-            "KiroPipelineCoreStaging", "KiroPipelineStaging", "KiroPipelineMonitoringStaging",
-            "KiroPipelineCoreProduction", "KiroPipelineProduction", "KiroPipelineMonitoringProduction",
+            "KiroPipelineCoreTest",
+            "KiroPipelineTest",
+            "KiroPipelineMonitoringTest",
+            "KiroPipelineCoreStaging",
+            "KiroPipelineStaging",
+            "KiroPipelineMonitoringStaging",
+            "KiroPipelineCoreProduction",
+            "KiroPipelineProduction",
+            "KiroPipelineMonitoringProduction",
         ]
     );
     for s in stacks {
@@ -31,15 +42,27 @@ fn writes_nine_templates_and_a_manifest() {
         let bytes = fs::read(&file).unwrap();
         assert_eq!(s["bytes"].as_u64().unwrap() as usize, bytes.len());
         use sha2::Digest;
-        let sha: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let sha: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(s["sha256"].as_str().unwrap(), sha);
         let cmd = s["deploy_command"].as_str().unwrap();
-        assert!(cmd.starts_with(&format!("aws cloudformation deploy --stack-name {} --template-file templates/", s["name"].as_str().unwrap())), "{cmd}");
+        assert!(
+            cmd.starts_with(&format!(
+                "aws cloudformation deploy --stack-name {} --template-file templates/",
+                s["name"].as_str().unwrap()
+            )),
+            "{cmd}"
+        );
         // Every template deploys inline (under 51,200 bytes): no --s3-bucket needed.
         assert!(bytes.len() < 51_200, "{} is {} bytes", file.display(), bytes.len());
         assert!(!cmd.contains("--s3-bucket"));
         let template: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(s["resources"].as_u64().unwrap() as usize, template["Resources"].as_object().unwrap().len());
+        assert_eq!(
+            s["resources"].as_u64().unwrap() as usize,
+            template["Resources"].as_object().unwrap().len()
+        );
         assert_eq!(template["Metadata"]["KiroInfra"]["Environment"], s["environment"]);
     }
     let pipeline = stacks.iter().find(|s| s["name"] == "KiroPipelineTest").unwrap();
@@ -75,7 +98,11 @@ fn check_names_stale_files_and_writes_nothing() {
     let before = tree(dir.path());
     let o = synth_into(dir.path(), &["--check"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stderr(&o).contains("templates/test/KiroPipelineCoreTest.template.json (differs)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("templates/test/KiroPipelineCoreTest.template.json (differs)"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(tree(dir.path()), before);
 }
 
@@ -86,7 +113,11 @@ fn one_environment_keeps_the_others() {
     let before = tree(&dir.path().join("templates"));
     let o = synth_into(dir.path(), &["--env", "production"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("wrote 3 templates for 1 environment (production)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote 3 templates for 1 environment (production)"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(tree(&dir.path().join("templates")), before);
 }
 
@@ -107,9 +138,23 @@ fn production_has_the_runbook_names_and_approval() {
     let t: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let stages = t["Resources"]["Pipeline"]["Properties"]["Stages"].as_array().unwrap();
     let names: Vec<&str> = stages.iter().map(|s| s["Name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["Source", "Build", "TestEnvironment", "StagingEnvironment", "ProductionEnvironment"]);
+    assert_eq!(
+        names,
+        [
+            "Source",
+            "Build",
+            "TestEnvironment",
+            "StagingEnvironment",
+            "ProductionEnvironment"
+        ]
+    );
     assert_eq!(stages[4]["Actions"][0]["Name"], "Approve_Production_Deployment");
-    let projects = t["Resources"].as_object().unwrap().values().filter(|r| r["Type"] == "AWS::CodeBuild::Project").count();
+    let projects = t["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::CodeBuild::Project")
+        .count();
     assert_eq!(projects, 6);
     // Secrets are dynamic references, never values.
     let text = stdout(&o);
@@ -134,11 +179,19 @@ fn rollback_rule_is_scoped_to_its_environment() {
 
 #[test]
 fn stateful_resources_are_retained_outside_test() {
-    for (stack, policy) in [("KiroPipelineCoreTest", "Delete"), ("KiroPipelineCoreProduction", "Retain")] {
+    for (stack, policy) in [
+        ("KiroPipelineCoreTest", "Delete"),
+        ("KiroPipelineCoreProduction", "Retain"),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let o = synth_into(dir.path(), &["--stack", stack, "--stdout"]);
         let t: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        for id in ["EncryptionKey", "ArtifactsBucket", "DeploymentsTable", "PipelineLogGroup"] {
+        for id in [
+            "EncryptionKey",
+            "ArtifactsBucket",
+            "DeploymentsTable",
+            "PipelineLogGroup",
+        ] {
             assert_eq!(t["Resources"][id]["DeletionPolicy"], policy, "{stack} {id}");
             assert_eq!(t["Resources"][id]["UpdateReplacePolicy"], policy, "{stack} {id}");
         }
@@ -148,10 +201,15 @@ fn stateful_resources_are_retained_outside_test() {
 #[test]
 fn an_added_environment_gets_its_own_stacks() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("kiro-infra.yaml"), "environments:\n  dev-eu:\n    extends: staging\n    region: eu-west-1\n").unwrap();
+    fs::write(
+        dir.path().join("kiro-infra.yaml"),
+        "environments:\n  dev-eu:\n    extends: staging\n    region: eu-west-1\n",
+    )
+    .unwrap();
     let o = synth_into(dir.path(), &["--env", "dev-eu"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let m: Value = serde_json::from_str(&fs::read_to_string(dir.path().join("templates/manifest.json")).unwrap()).unwrap();
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("templates/manifest.json")).unwrap()).unwrap();
     let first = &m["stacks"][0];
     assert_eq!(first["name"], "KiroPipelineCoreDevEu");
     assert!(first["deploy_command"].as_str().unwrap().contains("--region eu-west-1"));

@@ -56,12 +56,12 @@ pub struct Environment {
     pub environment_variables: Vec<EnvironmentVariable>,
 }
 
+/// A plain-text environment variable (CodeBuild's default `Type: PLAINTEXT`, left implicit).
+/// Secrets never go here: the stacks read them through dynamic references.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EnvironmentVariable {
     pub name: String,
-    #[serde(rename = "Type")]
-    pub variable_type: &'static str,
     pub value: Expr,
 }
 
@@ -69,7 +69,6 @@ impl EnvironmentVariable {
     pub fn plain(name: &str, value: impl Into<Expr>) -> Self {
         EnvironmentVariable {
             name: name.to_string(),
-            variable_type: "PLAINTEXT",
             value: value.into(),
         }
     }
