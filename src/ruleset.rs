@@ -1,0 +1,339 @@
+//! Rule sets: the built-in `rules/*.guard` (compiled in) and the user's rules files, each rule's
+//! doc block (id, title, severity, profile, peers, what/why/fix), profiles, and running a rule
+//! set on one template with suppressions honoured.
+
+use crate::findings::{Finding, Severity, Source};
+use crate::guard::{self, GuardError, RulesFile, Status};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The opt-in profiles of `optional` rules.
+pub const PROFILES: [&str; 4] = ["nist-800-53", "pci-dss", "hipaa", "serverless"];
+
+/// When a rule runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "profiles", rename_all = "lowercase")]
+pub enum Profile {
+    /// On for every synth and check.
+    Default,
+    /// On when one of these profiles is selected.
+    Optional(Vec<String>),
+    /// Only when asked for by id.
+    Off,
+}
+
+/// A rule's documentation, from the comment block above it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleDoc {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub profile: Profile,
+    pub rows: Vec<String>,
+    pub peers: Vec<String>,
+    pub what: String,
+    pub why: String,
+    pub fix: String,
+    /// The rules file (`builtin:s3.guard` or a path).
+    pub file: String,
+    pub line: usize,
+}
+
+/// A parsed rules file with the docs of its rules.
+#[derive(Debug)]
+pub struct LoadedRules {
+    pub name: String,
+    pub source: String,
+    pub rules: RulesFile,
+    pub docs: Vec<RuleDoc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error("{path}: cannot read rules: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: no .guard files found")]
+    Empty { path: String },
+    #[error("unknown profile `{name}`; profiles: {}", PROFILES.join(", "))]
+    UnknownProfile { name: String },
+    #[error("unknown rule id `{id}`{}; see `kiro-infra rules list`", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownRule { id: String, suggestion: Option<String> },
+    #[error("{file}:{line}: bad rule doc: {message}")]
+    Doc { file: String, line: usize, message: String },
+}
+
+/// What to run: which rules files, which profiles, which extra rule ids.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub files: Vec<LoadedRules>,
+    pub profiles: Vec<String>,
+    /// Rules asked for by id (turns on `off` and `optional` rules too).
+    pub enabled: Vec<String>,
+}
+
+impl RuleSet {
+    /// The built-in rules.
+    pub fn builtin() -> Result<Vec<LoadedRules>, RulesError> {
+        BUILTIN_RULES.iter().map(|(name, source)| load_source(&format!("builtin:{name}"), source)).collect()
+    }
+
+    /// Every rule doc of the set, in file order.
+    pub fn docs(&self) -> impl Iterator<Item = &RuleDoc> {
+        self.files.iter().flat_map(|f| f.docs.iter())
+    }
+
+    pub fn new(files: Vec<LoadedRules>, profiles: Vec<String>, enabled: Vec<String>) -> Result<RuleSet, RulesError> {
+        for p in &profiles {
+            if !PROFILES.contains(&p.as_str()) {
+                return Err(RulesError::UnknownProfile { name: p.clone() });
+            }
+        }
+        let set = RuleSet { files, profiles, enabled };
+        for id in &set.enabled {
+            if set.find(id).is_none() {
+                return Err(set.unknown(id));
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn find(&self, id: &str) -> Option<&RuleDoc> {
+        self.docs().find(|d| d.id == id)
+    }
+
+    pub fn unknown(&self, id: &str) -> RulesError {
+        let suggestion = self
+            .docs()
+            .map(|d| (strsim::levenshtein(&d.id.to_lowercase(), &id.to_lowercase()), &d.id))
+            .filter(|(dist, _)| *dist <= 4)
+            .min_by_key(|(dist, _)| *dist)
+            .map(|(_, id)| id.clone());
+        RulesError::UnknownRule { id: id.to_string(), suggestion }
+    }
+
+    /// Whether a rule's result counts in this run. Rules without a doc block (users' own
+    /// rules) always run.
+    pub fn is_enabled(&self, file: &LoadedRules, rule: &str) -> bool {
+        if self.enabled.iter().any(|e| e == rule) {
+            return true;
+        }
+        match file.docs.iter().find(|d| d.id == rule).map(|d| &d.profile) {
+            None | Some(Profile::Default) => true,
+            Some(Profile::Optional(ps)) => ps.iter().any(|p| self.profiles.contains(p)),
+            Some(Profile::Off) => false,
+        }
+    }
+}
+
+/// Loads `.guard` files from a file or a directory (its `*.guard` files, sorted).
+pub fn load_path(path: &Path) -> Result<Vec<LoadedRules>, RulesError> {
+    let io = |source| RulesError::Io { path: path.display().to_string(), source };
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let mut entries: Vec<_> = std::fs::read_dir(path)
+            .map_err(io)?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "guard"))
+            .collect();
+        entries.sort();
+        if entries.is_empty() {
+            return Err(RulesError::Empty { path: path.display().to_string() });
+        }
+        for p in entries {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|source| RulesError::Io { path: p.display().to_string(), source })?;
+            files.push(load_source(&p.display().to_string(), &text)?);
+        }
+    } else {
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        files.push(load_source(&path.display().to_string(), &text)?);
+    }
+    Ok(files)
+}
+
+/// Parses a rules file and its doc blocks.
+pub fn load_source(name: &str, source: &str) -> Result<LoadedRules, RulesError> {
+    let rules = guard::parse_rules(source, name)?;
+    let docs = parse_docs(source, name)?;
+    Ok(LoadedRules { name: name.to_string(), source: source.to_string(), rules, docs })
+}
+
+/// Reads the `# @id ...` doc blocks of a rules file. A file without any is fine (users' rules).
+pub fn parse_docs(source: &str, file: &str) -> Result<Vec<RuleDoc>, RulesError> {
+    let mut docs = Vec::new();
+    let lines: Vec<&str> = source.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(id) = lines[i].trim().strip_prefix("# @id ") else {
+            i += 1;
+            continue;
+        };
+        let start = i + 1;
+        let mut fields: Vec<(String, String)> = vec![("id".into(), id.trim().to_string())];
+        i += 1;
+        while i < lines.len() {
+            let l = lines[i];
+            if let Some(rest) = l.strip_prefix("# @") {
+                let (k, v) = rest.split_once(' ').unwrap_or((rest, ""));
+                fields.push((k.to_string(), v.trim().to_string()));
+            } else if let Some(cont) = l.strip_prefix("#  ") {
+                if let Some(last) = fields.last_mut() {
+                    last.1.push(' ');
+                    last.1.push_str(cont.trim());
+                }
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
+        let need = |k: &str| {
+            get(k).ok_or_else(|| RulesError::Doc { file: file.into(), line: start, message: format!("missing @{k}") })
+        };
+        let severity = match need("severity")?.as_str() {
+            "error" => Severity::Error,
+            "warning" => Severity::Warning,
+            other => {
+                return Err(RulesError::Doc { file: file.into(), line: start, message: format!("severity `{other}`") });
+            }
+        };
+        let profile_text = need("profile")?;
+        let profile = match profile_text.as_str() {
+            "default" => Profile::Default,
+            "off" => Profile::Off,
+            other => match other.strip_prefix("optional:") {
+                Some(list) => Profile::Optional(list.split(',').map(|s| s.trim().to_string()).collect()),
+                None => {
+                    return Err(RulesError::Doc { file: file.into(), line: start, message: format!("profile `{other}`") });
+                }
+            },
+        };
+        docs.push(RuleDoc {
+            id: need("id")?,
+            title: need("title")?,
+            severity,
+            profile,
+            rows: get("rows").unwrap_or_default().split_whitespace().map(str::to_string).collect(),
+            peers: get("peers").unwrap_or_default().split_whitespace().map(str::to_string).collect(),
+            what: need("what")?,
+            why: need("why")?,
+            fix: need("fix")?,
+            file: file.to_string(),
+            line: start,
+        });
+    }
+    Ok(docs)
+}
+
+/// One rule's result on one template, with violations as findings.
+#[derive(Debug, Clone)]
+pub struct RuleRun {
+    pub rule: String,
+    pub file: String,
+    pub status: Status,
+    pub violations: Vec<Finding>,
+}
+
+/// A suppression found in a template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub logical_id: String,
+    pub rule: String,
+    pub reason: Option<String>,
+}
+
+/// The `Metadata.guard.SuppressedRules` of every resource, with the reasons written beside them
+/// in `Metadata.guard.SuppressionReasons` (`{rule id: reason}`).
+pub fn suppressions(template: &Value) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else { return out };
+    for (id, r) in resources {
+        let Some(guard) = r.get("Metadata").and_then(|m| m.get("guard")) else { continue };
+        let rules: Vec<&str> = match guard.get("SuppressedRules") {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(s)) => vec![s.as_str()],
+            _ => Vec::new(),
+        };
+        for rule in rules {
+            let reason = guard
+                .get("SuppressionReasons")
+                .and_then(|r| r.get(rule))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+            out.push(Suppression { logical_id: id.clone(), rule: rule.to_string(), reason });
+        }
+    }
+    out
+}
+
+/// Runs every enabled rule of `set` on `template`; `stack` names it in findings, `line_of` maps
+/// a JSON pointer to a line of the template's text.
+pub fn run(
+    set: &RuleSet,
+    stack: &str,
+    template: &Value,
+    line_of: &dyn Fn(&str) -> Option<usize>,
+) -> Result<Vec<RuleRun>, RulesError> {
+    let mut runs = Vec::new();
+    for file in &set.files {
+        let evaluation = guard::evaluate(&file.rules, template)?;
+        for result in evaluation.rules {
+            if !set.is_enabled(file, &result.name) {
+                continue;
+            }
+            let doc = file.docs.iter().find(|d| d.id == result.name);
+            let violations = if result.status == Status::Fail {
+                result
+                    .violations
+                    .iter()
+                    .map(|v| {
+                        let message = v
+                            .message
+                            .clone()
+                            .map(|m| m.trim().to_string())
+                            .or_else(|| doc.map(|d| d.title.clone()))
+                            .unwrap_or_else(|| format!("rule {} failed ({})", result.name, v.operator));
+                        let mut f = Finding::new(
+                            Source::Guard { rule: result.name.clone(), file: file.name.clone() },
+                            stack,
+                            v.pointer.clone(),
+                            message,
+                        );
+                        if doc.is_some_and(|d| d.severity == Severity::Warning) {
+                            f = f.warning();
+                        }
+                        f.line = line_of(&v.pointer);
+                        f.expected = v.expected.as_ref().map(|e| format!("{} {}", v.operator, compact(e)));
+                        f.actual = Some(match &v.actual {
+                            Some(a) => compact(a),
+                            None => v.reason.clone().unwrap_or_else(|| "(missing)".into()),
+                        });
+                        f.fix = doc.map(|d| d.fix.clone());
+                        f
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            runs.push(RuleRun { rule: result.name, file: file.name.clone(), status: result.status, violations });
+        }
+    }
+    Ok(runs)
+}
+
+fn compact(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 120 { format!("{}...", &s[..s.floor_char_boundary(117)]) } else { s }
+}
