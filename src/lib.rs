@@ -10,4 +10,5 @@
 //! ```
 
 pub mod findings;
+pub mod guard;
 pub mod template_io;
