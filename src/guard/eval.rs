@@ -403,24 +403,26 @@ fn compare_eq_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
             }
         }
         (None, Some(r)) => {
-            let ls = selected(lhs, |u| results.push(Cr::LhsUnres(u.clone())));
-            if r.is_list() {
-                let rl = r.elements();
-                for l in ls {
+            let rl = r.elements();
+            for q in lhs {
+                let l = match q {
+                    QR::Unres(u) => {
+                        results.push(Cr::LhsUnres(u.clone()));
+                        continue;
+                    }
+                    QR::Res(v) | QR::Lit(v) => v.clone(),
+                };
+                if r.is_list() {
                     match (l.is_scalar(), rl.as_slice()) {
                         (true, [single]) => results.push(match_value(l, single.clone())),
                         _ => results.push(match_value(l, r.clone())),
                     }
-                }
-            } else {
-                for l in ls {
-                    if l.is_list() {
-                        for e in l.elements() {
-                            results.push(match_value(e, r.clone()));
-                        }
-                    } else {
-                        results.push(match_value(l, r.clone()));
+                } else if l.is_list() {
+                    for e in l.elements() {
+                        results.push(match_value(e, r.clone()));
                     }
+                } else {
+                    results.push(match_value(l, r.clone()));
                 }
             }
         }
@@ -472,8 +474,14 @@ fn compare_in_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
             }
         }
         (None, Some(r)) => {
-            let ls = selected(lhs, |u| results.push(Cr::LhsUnres(u.clone())));
-            for l in ls {
+            for q in lhs {
+                let l = match q {
+                    QR::Unres(u) => {
+                        results.push(Cr::LhsUnres(u.clone()));
+                        continue;
+                    }
+                    QR::Res(v) | QR::Lit(v) => v.clone(),
+                };
                 if matches!(r.val, GVal::Str(_)) {
                     if l.is_list() {
                         for e in l.elements() {
@@ -612,7 +620,7 @@ impl<'a> Ev<'a> {
         for a in &f.args {
             args.push(self.let_value(a, scope)?);
         }
-        super::functions::call(&self.regex_cache, &f.name, &args).map_err(|m| EvErr::Fatal(self.fatal_err(f.span, m)))
+        super::functions::call(&self.regex_cache, &f.name, &args).map_err(|m| EvErr::Unevaluatable(m, f.span))
     }
 
     // ---------------------------------------------------------------- queries

@@ -68,7 +68,17 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
         "count" => vec![out(GVal::Int(values(first).count() as i64))],
         "join" => {
             let delim = single_string(arg(1), "join's delimiter")?;
-            vec![out(GVal::Str(strings(first).join(&delim)))]
+            let mut parts = vec![];
+            for q in first {
+                match q {
+                    QR::Res(v) | QR::Lit(v) => match &v.val {
+                        GVal::Str(s) => parts.push(s.as_str()),
+                        _ => return Err(format!("join: not a string: {}", v.to_json())),
+                    },
+                    QR::Unres(u) => return Err(format!("join: unresolved value at {} ({})", u.path, u.reason)),
+                }
+            }
+            vec![out(GVal::Str(parts.join(&delim)))]
         }
         "json_parse" => {
             let mut v = vec![];

@@ -59,7 +59,9 @@ pub fn lex(src: &str, file: &str) -> Result<Vec<Token>, GuardError> {
     let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
     let mut newline_before = true;
     let mut space_before = true;
-    let err = |line: usize, col: usize, expected: &str| GuardError::parse(src, file, Span { line, col }, expected);
+    let err = |line: usize, col: usize, expected: &str| {
+        GuardError::parse(src, file, Span { line, col }, &format!("expected {expected}"))
+    };
     while i < chars.len() {
         let c = chars[i];
         if c == '\n' {
