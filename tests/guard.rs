@@ -206,3 +206,111 @@ fn suppressed_for_lists_logical_ids() {
     let ev = guard::evaluate(&rules, &data).expect("eval");
     assert_eq!(ev.rules[0].suppressed_for, vec!["A".to_string(), "B".to_string()]);
 }
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::{Duration, Instant};
+
+    const PIECES: &[&str] = &[
+        "rule ", "r1 ", "r2", "let ", "x ", "= ", ":= ", "%x", "%y", "Resources", ".", "*", "[", "]", "(", ")", "{",
+        "}", ",", ":", "|", "::", "AWS::S3::Bucket ", "Type", "Properties", "'AWS::S3::Bucket'", "\"s\"", "/re/",
+        "/(/", "1", "-2", "1.5", "true", "null", "r[1,5]", "r(1,2]", "==", "!=", ">", ">=", "<", "<=", " in ", " not ",
+        "!", "exists", "empty", "is_string", "is_list", "some ", "this", "keys", "when ", " or ", "OR ", "<<m>>", "\n",
+        " ", "#c\n", "count(", "join(", "json_parse(", "to_upper(", "regex_replace(", "substring(", "parse_int(", "0",
+    ];
+
+    fn soup() -> impl Strategy<Value = String> {
+        proptest::collection::vec(0..PIECES.len(), 0..60).prop_map(|ix| ix.into_iter().map(|i| PIECES[i]).collect())
+    }
+
+    fn mutated() -> impl Strategy<Value = String> {
+        let sources: Vec<String> = fixture_names()
+            .iter()
+            .map(|n| std::fs::read_to_string(fixtures().join(format!("{n}.guard"))).unwrap_or_default())
+            .collect();
+        (0..sources.len(), proptest::collection::vec((any::<u16>(), 0u8..3, any::<char>()), 1..8)).prop_map(
+            move |(i, edits)| {
+                let mut chars: Vec<char> = sources[i].chars().collect();
+                for (pos, kind, c) in edits {
+                    if chars.is_empty() {
+                        chars.push(c);
+                        continue;
+                    }
+                    let p = pos as usize % chars.len();
+                    match kind {
+                        0 => chars[p] = c,
+                        1 => {
+                            chars.remove(p);
+                        }
+                        _ => chars.insert(p, c),
+                    }
+                }
+                chars.into_iter().collect()
+            },
+        )
+    }
+
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            prop_oneof![Just("AWS::S3::Bucket"), Just("x"), Just(""), Just("{\"a\":1}"), Just("1970-01-01T00:00:00Z")]
+                .prop_map(serde_json::Value::from),
+        ];
+        let tree = leaf.prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![Just("Type"), Just("Properties"), Just("Resources"), Just("x"), Just("Metadata")]
+                        .prop_map(str::to_string),
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        });
+        tree.prop_map(|t| serde_json::json!({"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": t.clone()}, "B": t}}))
+    }
+
+    fn check(src: &str, data: &serde_json::Value) {
+        let start = Instant::now();
+        let r = std::panic::catch_unwind(|| {
+            if let Ok(rules) = guard::parse_rules(src, "fuzz.guard") {
+                let _ = guard::evaluate(&rules, data);
+                let _ = guard::run_test_file(&rules, "- input: {}\n  expectations: {rules: {r1: PASS}}\n", "t.yaml");
+            }
+        });
+        assert!(r.is_ok(), "panic on rules:\n{src}\ndata: {data}");
+        assert!(start.elapsed() < Duration::from_secs(5), "too slow on rules:\n{src}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn token_soup_never_panics(src in soup(), data in json()) {
+            check(&src, &data);
+        }
+
+        #[test]
+        fn mutated_fixtures_never_panic(src in mutated(), data in json()) {
+            check(&src, &data);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_and_recursion_are_errors() {
+        let deep = format!("rule r {{ {} a exists {} }}", "a { ".repeat(200), "} ".repeat(200));
+        let e = guard::parse_rules(&deep, "d.guard").err().expect("too deep");
+        assert!(e.to_string().contains("nesting"), "{e}");
+        let rules = guard::parse_rules("rule p(x) {\n  p(%x)\n}\nrule r {\n  p(1)\n}\n", "rec.guard").expect("parse");
+        let e = guard::evaluate(&rules, &serde_json::json!({})).err().expect("recursion error");
+        assert!(e.to_string().contains("nested more than"), "{e}");
+        let rules = guard::parse_rules("rule a {\n  b\n}\nrule b {\n  a\n}\n", "cyc.guard").expect("parse");
+        let e = guard::evaluate(&rules, &serde_json::json!({})).err().expect("cycle error");
+        assert!(e.to_string().contains("depends on itself"), "{e}");
+    }
+}

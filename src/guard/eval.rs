@@ -15,7 +15,7 @@ use super::value::{GVal, Node, compare_eq, compare_values, loose_eq};
 use super::{Evaluation, GuardError, RuleResult, Status, Violation};
 
 /// Deepest chain of rule references / parameterized rule calls followed.
-pub const MAX_CALL_DEPTH: usize = 64;
+pub const MAX_CALL_DEPTH: usize = 32;
 
 #[derive(Clone, Debug)]
 pub enum Val<'a> {

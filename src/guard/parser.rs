@@ -9,7 +9,7 @@ use super::value::{Bound, GVal, Node, RangeV, Rx};
 use super::GuardError;
 
 /// Deepest nesting of blocks, filters and literals accepted.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 32;
 
 pub const FUNCTIONS: &[&str] = &[
     "count",
@@ -790,9 +790,9 @@ rule q { x exists }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let src = format!("rule r {{ a == {}1{} }}", "[".repeat(500), "]".repeat(500));
+        let src = format!("rule r {{ a == {}1{} }}", "[".repeat(100), "]".repeat(100));
         assert!(err(&src).contains("nesting"));
-        let src = format!("rule r {{ {} }}", "a { ".repeat(300));
+        let src = format!("rule r {{ {} }}", "a { ".repeat(100));
         assert!(err(&src).contains("nesting"));
     }
 }
