@@ -1,0 +1,206 @@
+//! The parsed form of a rules file.
+
+use super::lexer::Span;
+use super::value::Node;
+
+/// Conjunctive normal form: every inner list is a disjunction, all of them must hold.
+pub type Conj<T> = Vec<Vec<T>>;
+
+#[derive(Debug, Clone)]
+pub struct Let {
+    pub name: String,
+    pub value: LetValue,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum LetValue {
+    Lit(Node),
+    Query(Query),
+    Func(FnCall),
+}
+
+#[derive(Debug, Clone)]
+pub struct FnCall {
+    pub name: String,
+    pub args: Vec<LetValue>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub parts: Vec<QPart>,
+    /// false when written with the `some` prefix.
+    pub match_all: bool,
+    pub span: Span,
+}
+
+impl Query {
+    pub fn is_lone_variable(&self) -> bool {
+        matches!(self.parts.as_slice(), [QPart::Var(_)])
+    }
+    pub fn ends_in_filter(&self) -> bool {
+        matches!(self.parts.last(), Some(QPart::Filter(..)) | Some(QPart::KeyFilter(..)))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum QPart {
+    This,
+    Key(String),
+    /// `%v` at the start of a query, or a key join `Resources.%v` later.
+    Var(String),
+    Index(i64),
+    /// `.*` (optionally `[name]`-style capture is AllIndices)
+    AllValues(Option<String>),
+    /// `[*]` or `[name]`
+    AllIndices(Option<String>),
+    Filter(Option<String>, Conj<Clause>),
+    KeyFilter(Option<String>, KeyFilter),
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyFilter {
+    pub op: KeyOp,
+    pub rhs: LetValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOp {
+    Eq,
+    NotEq,
+    In,
+    NotIn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    In,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Exists,
+    Empty,
+    IsString,
+    IsList,
+    IsStruct,
+    IsBool,
+    IsInt,
+    IsFloat,
+    IsNull,
+}
+
+impl Op {
+    pub fn is_unary(self) -> bool {
+        !matches!(self, Op::Eq | Op::In | Op::Gt | Op::Ge | Op::Lt | Op::Le)
+    }
+    pub fn name(self, not: bool) -> String {
+        let base = match self {
+            Op::Eq => return if not { "!=".into() } else { "==".into() },
+            Op::In => "IN",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Exists => "EXISTS",
+            Op::Empty => "EMPTY",
+            Op::IsString => "IS_STRING",
+            Op::IsList => "IS_LIST",
+            Op::IsStruct => "IS_STRUCT",
+            Op::IsBool => "IS_BOOL",
+            Op::IsInt => "IS_INT",
+            Op::IsFloat => "IS_FLOAT",
+            Op::IsNull => "IS_NULL",
+        };
+        if not { format!("NOT {base}") } else { base.to_string() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub query: Query,
+    pub op: Op,
+    /// The operator's own negation: `!=`, `not in`, `!exists`, `not empty` ...
+    pub op_not: bool,
+    /// Clause-level `not` / `!` before the query.
+    pub negation: bool,
+    pub rhs: Option<LetValue>,
+    pub message: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct NamedRef {
+    pub name: String,
+    pub negation: bool,
+    pub message: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamCall {
+    pub name: String,
+    pub negation: bool,
+    pub args: Vec<LetValue>,
+    pub message: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Block {
+    pub lets: Vec<Let>,
+    pub clauses: Conj<Clause>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BlockClause {
+    pub query: Query,
+    pub not_empty: bool,
+    pub block: Block,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeBlock {
+    pub type_name: String,
+    pub query: Query,
+    pub conditions: Option<Conj<Clause>>,
+    pub block: Block,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Clause {
+    Access(Access),
+    Named(NamedRef),
+    Param(ParamCall),
+    Block(BlockClause),
+    When(Conj<Clause>, Block),
+    Type(TypeBlock),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub conditions: Option<Conj<Clause>>,
+    pub block: Block,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamRule {
+    pub rule: Rule,
+    pub params: Vec<String>,
+}
+
+/// A parsed `.guard` file.
+#[derive(Debug, Clone)]
+pub struct RulesFile {
+    pub file_name: String,
+    pub lets: Vec<Let>,
+    /// File order; the implicit `default` rule (clauses outside any rule) comes first.
+    pub rules: Vec<Rule>,
+    pub param_rules: Vec<ParamRule>,
+}

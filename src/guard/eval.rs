@@ -1,0 +1,1427 @@
+//! Evaluation of a parsed rules file against one data document, with cfn-guard 3.2.1's
+//! PASS / FAIL / SKIP rules (GUARD.md sections 4-8, 10, 11).
+//!
+//! Queries borrow the converted document (`&Node`); only function results and captured keys are
+//! owned (`Rc<Node>`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::rc::Rc;
+
+use super::ast::*;
+use super::lexer::Span;
+use super::value::{GVal, Node, compare_eq, compare_values, loose_eq};
+use super::{Evaluation, GuardError, RuleResult, Status, Violation};
+
+/// Deepest chain of rule references / parameterized rule calls followed.
+pub const MAX_CALL_DEPTH: usize = 32;
+
+#[derive(Clone, Debug)]
+pub enum Val<'a> {
+    B(&'a Node),
+    O(Rc<Node>),
+}
+
+impl Deref for Val<'_> {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        match self {
+            Val::B(n) => n,
+            Val::O(n) => n,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Unres {
+    /// Pointer of the deepest value reached.
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum QR<'a> {
+    Res(Val<'a>),
+    Lit(Val<'a>),
+    Unres(Unres),
+}
+
+impl<'a> QR<'a> {
+    fn val(&self) -> Option<&Val<'a>> {
+        match self {
+            QR::Res(v) | QR::Lit(v) => Some(v),
+            QR::Unres(_) => None,
+        }
+    }
+}
+
+fn owned(n: &Node) -> Val<'static> {
+    Val::O(Rc::new(n.clone()))
+}
+
+impl<'a> Val<'a> {
+    fn get_key(&self, k: &str) -> Option<Val<'a>> {
+        match self {
+            Val::B(n) => match &n.val {
+                GVal::Map(m) => m.get(k).map(Val::B),
+                _ => None,
+            },
+            Val::O(n) => match &n.val {
+                GVal::Map(m) => m.get(k).map(owned),
+                _ => None,
+            },
+        }
+    }
+    fn get_index(&self, i: usize) -> Option<Val<'a>> {
+        match self {
+            Val::B(n) => match &n.val {
+                GVal::List(l) => l.get(i).map(Val::B),
+                _ => None,
+            },
+            Val::O(n) => match &n.val {
+                GVal::List(l) => l.get(i).map(owned),
+                _ => None,
+            },
+        }
+    }
+    fn elements(&self) -> Vec<Val<'a>> {
+        match self {
+            Val::B(n) => match &n.val {
+                GVal::List(l) => l.iter().map(Val::B).collect(),
+                _ => vec![],
+            },
+            Val::O(n) => match &n.val {
+                GVal::List(l) => l.iter().map(owned).collect(),
+                _ => vec![],
+            },
+        }
+    }
+    fn entries(&self) -> Vec<(String, Val<'a>)> {
+        match self {
+            Val::B(n) => match &n.val {
+                GVal::Map(m) => m.iter().map(|(k, v)| (k.clone(), Val::B(v))).collect(),
+                _ => vec![],
+            },
+            Val::O(n) => match &n.val {
+                GVal::Map(m) => m.iter().map(|(k, v)| (k.clone(), owned(v))).collect(),
+                _ => vec![],
+            },
+        }
+    }
+}
+
+/// Role of a clause: an assertion in a rule body fails closed, a gate (`when`, filter) does not.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Role {
+    Assertion,
+    Gate,
+}
+
+#[derive(Debug)]
+pub enum EvErr {
+    /// cfn-guard's IncompatibleError: FAIL in an assertion, propagates through gates.
+    Unevaluatable(String, Span),
+    Fatal(GuardError),
+}
+
+type R<T> = Result<T, EvErr>;
+
+/// Collects violations when on (assertions); off inside gates and filters.
+pub struct Sink {
+    on: bool,
+    v: Vec<Violation>,
+}
+
+impl Sink {
+    fn new(on: bool) -> Sink {
+        Sink { on, v: vec![] }
+    }
+    fn child(&self) -> Sink {
+        Sink::new(self.on)
+    }
+    fn push(&mut self, f: impl FnOnce() -> Violation) {
+        if self.on {
+            self.v.push(f());
+        }
+    }
+}
+
+pub struct Scope<'s, 'a> {
+    parent: Option<&'s Scope<'s, 'a>>,
+    root: Val<'a>,
+    lets: &'a [Let],
+    bound: RefCell<HashMap<String, Rc<Vec<QR<'a>>>>>,
+}
+
+impl<'s, 'a> Scope<'s, 'a> {
+    fn new(parent: Option<&'s Scope<'s, 'a>>, root: Val<'a>, lets: &'a [Let]) -> Self {
+        Scope { parent, root, lets, bound: RefCell::new(HashMap::new()) }
+    }
+}
+
+struct Ev<'a> {
+    file: &'a RulesFile,
+    rules: HashMap<&'a str, Vec<&'a Rule>>,
+    params: HashMap<&'a str, &'a ParamRule>,
+    cache: RefCell<HashMap<(&'a str, Role), Status>>,
+    in_progress: RefCell<Vec<&'a str>>,
+    depth: Cell<usize>,
+    regex_cache: RefCell<HashMap<String, Rc<fancy_regex::Regex>>>,
+}
+
+fn status_of(fails: usize, passes: usize) -> Status {
+    if fails > 0 {
+        Status::Fail
+    } else if passes > 0 {
+        Status::Pass
+    } else {
+        Status::Skip
+    }
+}
+
+/// Evaluates every rule of `rules` on `data` (a CloudFormation template or any document).
+pub fn evaluate(rules: &RulesFile, data: &serde_json::Value) -> Result<Evaluation, GuardError> {
+    let root = Node::from_json(data);
+    let ev = Ev::new(rules);
+    let scope = Scope::new(None, Val::B(&root), &rules.lets);
+    let mut out = Vec::with_capacity(rules.rules.len());
+    for rule in &rules.rules {
+        let mut sink = Sink::new(true);
+        let status = match ev.rule(rule, &scope, Role::Assertion, &mut sink) {
+            Ok(s) => s,
+            Err(e) => return Err(ev.to_error(e)),
+        };
+        let mut violations = if status == Status::Fail { sink.v } else { vec![] };
+        for v in &mut violations {
+            v.rule_path.insert(0, rule.name.clone());
+        }
+        out.push(RuleResult {
+            name: rule.name.clone(),
+            status,
+            violations,
+            suppressed_for: suppressed_for(data, &rule.name),
+            line: rule.span.line,
+            col: rule.span.col,
+        });
+    }
+    Ok(Evaluation { rules: out })
+}
+
+/// Logical ids whose `Metadata.guard.SuppressedRules` (a list or a single string) names `rule`.
+pub fn suppressed_for(data: &serde_json::Value, rule: &str) -> Vec<String> {
+    let Some(res) = data.get("Resources").and_then(|r| r.as_object()) else { return vec![] };
+    res.iter()
+        .filter(|(_, r)| {
+            match r.get("Metadata").and_then(|m| m.get("guard")).and_then(|g| g.get("SuppressedRules")) {
+                Some(serde_json::Value::String(s)) => s == rule,
+                Some(serde_json::Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(rule)),
+                _ => false,
+            }
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+const CONVERTERS: &[fn(&str) -> String] = &[camel, pascal, kebab, pascal, snake, title, train];
+
+fn words(s: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if c == '_' || c == '-' || c == ' ' {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+fn cap(w: &str) -> String {
+    let lower = w.to_lowercase();
+    let mut c = lower.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+fn camel(s: &str) -> String {
+    words(s).iter().enumerate().map(|(i, w)| if i == 0 { w.to_lowercase() } else { cap(w) }).collect()
+}
+fn pascal(s: &str) -> String {
+    words(s).iter().map(|w| cap(w)).collect()
+}
+fn kebab(s: &str) -> String {
+    words(s).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join("-")
+}
+fn snake(s: &str) -> String {
+    words(s).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join("_")
+}
+fn title(s: &str) -> String {
+    words(s).iter().map(|w| cap(w)).collect::<Vec<_>>().join(" ")
+}
+fn train(s: &str) -> String {
+    words(s).iter().map(|w| cap(w)).collect::<Vec<_>>().join("-")
+}
+
+/// One comparison's outcome (cfn-guard's operators.rs shapes).
+enum Cr<'a> {
+    LhsUnres(Unres),
+    RhsUnres(Val<'a>, Unres),
+    NotComparable(Val<'a>, Val<'a>),
+    Value { ok: bool, lhs: Val<'a>, rhs: Val<'a> },
+    ListIn { ok: bool, lhs: Val<'a>, rhs: Val<'a>, diff: Vec<Val<'a>> },
+    QueryIn { ok: bool, lhs: Vec<Val<'a>>, rhs: Vec<Val<'a>>, diff: Vec<Val<'a>> },
+}
+
+fn is_literal<'a>(q: &[QR<'a>]) -> Option<Val<'a>> {
+    match q {
+        [QR::Lit(v)] => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn match_value<'a>(l: Val<'a>, r: Val<'a>) -> Cr<'a> {
+    match compare_eq(&l, &r) {
+        Ok(ok) => Cr::Value { ok, lhs: l, rhs: r },
+        Err(_) => Cr::NotComparable(l, r),
+    }
+}
+
+fn match_with<'a>(l: Val<'a>, r: Val<'a>, op: Op) -> Cr<'a> {
+    match compare_values(&l, &r) {
+        Ok(o) => {
+            let ok = match op {
+                Op::Lt => o.is_lt(),
+                Op::Le => o.is_le(),
+                Op::Gt => o.is_gt(),
+                Op::Ge => o.is_ge(),
+                _ => o.is_eq(),
+            };
+            Cr::Value { ok, lhs: l, rhs: r }
+        }
+        Err(_) => Cr::NotComparable(l, r),
+    }
+}
+
+fn contains(list: &[Val<'_>], x: &Node) -> bool {
+    list.iter().any(|e| loose_eq(e, x))
+}
+
+fn string_in<'a>(l: &Val<'a>, r: &Val<'a>) -> Cr<'a> {
+    match (&l.val, &r.val) {
+        (GVal::Str(a), GVal::Str(b)) => Cr::Value { ok: b.contains(a.as_str()), lhs: l.clone(), rhs: r.clone() },
+        _ => Cr::NotComparable(l.clone(), r.clone()),
+    }
+}
+
+fn contained_in<'a>(l: &Val<'a>, r: &Val<'a>) -> Cr<'a> {
+    if l.is_list() {
+        if !r.is_list() {
+            return Cr::NotComparable(l.clone(), r.clone());
+        }
+        let rl = r.elements();
+        if rl.first().is_some_and(|f| f.is_list()) {
+            let ok = contains(&rl, l);
+            let diff = if ok { vec![] } else { vec![l.clone()] };
+            return Cr::ListIn { ok, lhs: l.clone(), rhs: r.clone(), diff };
+        }
+        let diff: Vec<Val<'a>> = l.elements().into_iter().filter(|e| !contains(&rl, e)).collect();
+        return Cr::ListIn { ok: diff.is_empty(), lhs: l.clone(), rhs: r.clone(), diff };
+    }
+    if r.is_list() {
+        let ok = contains(&r.elements(), l);
+        return Cr::Value { ok, lhs: l.clone(), rhs: r.clone() };
+    }
+    match_value(l.clone(), r.clone())
+}
+
+fn selected<'a>(q: &[QR<'a>], mut on_unres: impl FnMut(&Unres)) -> Vec<Val<'a>> {
+    let mut out = Vec::with_capacity(q.len());
+    for e in q {
+        match e {
+            QR::Res(v) | QR::Lit(v) => out.push(v.clone()),
+            QR::Unres(u) => on_unres(u),
+        }
+    }
+    out
+}
+
+fn flattened<'a>(q: &[QR<'a>], on_unres: impl FnMut(&Unres)) -> Vec<Val<'a>> {
+    let mut out = vec![];
+    for v in selected(q, on_unres) {
+        if v.is_list() {
+            out.extend(v.elements());
+        } else {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn rhs_unres_for_each<'a>(results: &mut Vec<Cr<'a>>, lhs: &[Val<'a>], u: &Unres) {
+    for l in lhs {
+        results.push(Cr::RhsUnres(l.clone(), u.clone()));
+    }
+}
+
+fn compare_eq_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
+    let mut results = vec![];
+    match (is_literal(lhs), is_literal(rhs)) {
+        (Some(l), Some(r)) => results.push(match_value(l, r)),
+        (Some(l), None) => {
+            let mut un = vec![];
+            let rs = selected(rhs, |u| un.push(u.clone()));
+            for u in un {
+                results.push(Cr::RhsUnres(l.clone(), u));
+            }
+            if l.is_list() {
+                for r in rs {
+                    results.push(match_value(l.clone(), r));
+                }
+            } else {
+                for r in rs {
+                    if r.is_list() {
+                        for e in r.elements() {
+                            results.push(match_value(l.clone(), e));
+                        }
+                    } else {
+                        results.push(match_value(l.clone(), r));
+                    }
+                }
+            }
+        }
+        (None, Some(r)) => {
+            let rl = r.elements();
+            for q in lhs {
+                let l = match q {
+                    QR::Unres(u) => {
+                        results.push(Cr::LhsUnres(u.clone()));
+                        continue;
+                    }
+                    QR::Res(v) | QR::Lit(v) => v.clone(),
+                };
+                if r.is_list() {
+                    match (l.is_scalar(), rl.as_slice()) {
+                        (true, [single]) => results.push(match_value(l, single.clone())),
+                        _ => results.push(match_value(l, r.clone())),
+                    }
+                } else if l.is_list() {
+                    for e in l.elements() {
+                        results.push(match_value(e, r.clone()));
+                    }
+                } else {
+                    results.push(match_value(l, r.clone()));
+                }
+            }
+        }
+        (None, None) => {
+            let ls = selected(lhs, |u| results.push(Cr::LhsUnres(u.clone())));
+            let mut un = vec![];
+            let rs = selected(rhs, |u| un.push(u.clone()));
+            for u in &un {
+                rhs_unres_for_each(&mut results, &ls, u);
+            }
+            let diff: Vec<Val<'a>> = if ls.len() > rs.len() {
+                ls.iter().filter(|e| !contains(&rs, e)).cloned().collect()
+            } else {
+                rs.iter().filter(|e| !contains(&ls, e)).cloned().collect()
+            };
+            results.push(Cr::QueryIn { ok: diff.is_empty(), lhs: ls, rhs: rs, diff });
+        }
+    }
+    results
+}
+
+fn compare_in_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
+    let mut results = vec![];
+    match (is_literal(lhs), is_literal(rhs)) {
+        (Some(l), Some(r)) => {
+            let s = string_in(&l, &r);
+            results.push(match s {
+                Cr::Value { ok: true, .. } => s,
+                _ => contained_in(&l, &r),
+            });
+        }
+        (Some(l), None) => {
+            let mut un = vec![];
+            let rs = selected(rhs, |u| un.push(u.clone()));
+            for u in un {
+                results.push(Cr::RhsUnres(l.clone(), u));
+            }
+            if rs.iter().any(|e| e.is_list()) {
+                for r in &rs {
+                    results.push(contained_in(&l, r));
+                }
+            } else if l.is_list() {
+                let diff: Vec<Val<'a>> = l.elements().into_iter().filter(|e| !contains(&rs, e)).collect();
+                results.push(Cr::QueryIn { ok: diff.is_empty(), lhs: vec![l.clone()], rhs: rs, diff });
+            } else {
+                for r in &rs {
+                    results.push(contained_in(&l, r));
+                }
+            }
+        }
+        (None, Some(r)) => {
+            for q in lhs {
+                let l = match q {
+                    QR::Unres(u) => {
+                        results.push(Cr::LhsUnres(u.clone()));
+                        continue;
+                    }
+                    QR::Res(v) | QR::Lit(v) => v.clone(),
+                };
+                if matches!(r.val, GVal::Str(_)) {
+                    if l.is_list() {
+                        for e in l.elements() {
+                            results.push(string_in(&e, &r));
+                        }
+                    } else {
+                        results.push(string_in(&l, &r));
+                    }
+                } else {
+                    results.push(contained_in(&l, &r));
+                }
+            }
+        }
+        (None, None) => {
+            let ls = selected(lhs, |u| results.push(Cr::LhsUnres(u.clone())));
+            let mut un = vec![];
+            let rs = selected(rhs, |u| un.push(u.clone()));
+            for u in &un {
+                rhs_unres_for_each(&mut results, &ls, u);
+            }
+            let diff: Vec<Val<'a>> = ls
+                .iter()
+                .filter(|l| !rs.iter().any(|r| matches!(contained_in(l, r), Cr::Value { ok: true, .. } | Cr::ListIn { ok: true, .. })))
+                .cloned()
+                .collect();
+            results.push(Cr::QueryIn { ok: diff.is_empty(), lhs: ls, rhs: rs, diff });
+        }
+    }
+    results
+}
+
+fn compare_common<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>], op: Op) -> Vec<Cr<'a>> {
+    let mut results = vec![];
+    let ls = flattened(lhs, |u| results.push(Cr::LhsUnres(u.clone())));
+    let mut un = vec![];
+    let rs = flattened(rhs, |u| un.push(u.clone()));
+    for u in &un {
+        rhs_unres_for_each(&mut results, &ls, u);
+    }
+    for l in &ls {
+        for r in &rs {
+            results.push(match_with(l.clone(), r.clone(), op));
+        }
+    }
+    results
+}
+
+/// The `not` form of a comparison, as cfn-guard 3.2.1 derives it from the positive one.
+fn negate<'a>(cr: Cr<'a>, op: Op, lhs_len: usize, rhs_len: usize) -> Cr<'a> {
+    match cr {
+        Cr::Value { ok, lhs, rhs } => Cr::Value { ok: !ok, lhs, rhs },
+        Cr::QueryIn { ok: false, lhs, rhs, diff } => {
+            let base = if rhs_len >= lhs_len && op == Op::Eq { &rhs } else { &lhs };
+            let rd: Vec<Val<'a>> = base.iter().filter(|e| !contains(&diff, e)).cloned().collect();
+            Cr::QueryIn { ok: rd.is_empty(), lhs, rhs, diff: rd }
+        }
+        Cr::QueryIn { ok: true, lhs, rhs, .. } => Cr::QueryIn { ok: false, diff: lhs.clone(), lhs, rhs },
+        Cr::ListIn { ok: false, lhs, rhs, diff } => {
+            let rd: Vec<Val<'a>> = lhs.elements().into_iter().filter(|e| !contains(&diff, e)).collect();
+            Cr::ListIn { ok: rd.is_empty(), lhs, rhs, diff: rd }
+        }
+        Cr::ListIn { ok: true, lhs, rhs, .. } => Cr::ListIn { ok: false, diff: lhs.elements(), lhs, rhs },
+        rest => rest,
+    }
+}
+
+impl<'a> Ev<'a> {
+    fn new(file: &'a RulesFile) -> Ev<'a> {
+        let mut rules: HashMap<&str, Vec<&Rule>> = HashMap::new();
+        for r in &file.rules {
+            rules.entry(r.name.as_str()).or_default().push(r);
+        }
+        let params = file.param_rules.iter().map(|p| (p.rule.name.as_str(), p)).collect();
+        Ev {
+            file,
+            rules,
+            params,
+            cache: RefCell::new(HashMap::new()),
+            in_progress: RefCell::new(vec![]),
+            depth: Cell::new(0),
+            regex_cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn to_error(&self, e: EvErr) -> GuardError {
+        match e {
+            EvErr::Fatal(g) => g,
+            EvErr::Unevaluatable(message, span) => self.fatal_err(span, message),
+        }
+    }
+
+    fn fatal_err(&self, span: Span, message: String) -> GuardError {
+        GuardError::Eval { file: self.file.file_name.clone(), line: span.line, col: span.col, message }
+    }
+
+    fn fatal<T>(&self, span: Span, message: String) -> R<T> {
+        Err(EvErr::Fatal(self.fatal_err(span, message)))
+    }
+
+    // ---------------------------------------------------------------- variables
+
+    fn resolve_var(&self, name: &str, scope: &Scope<'_, 'a>, span: Span) -> R<Rc<Vec<QR<'a>>>> {
+        let mut s = Some(scope);
+        while let Some(sc) = s {
+            if let Some(v) = sc.bound.borrow().get(name) {
+                return Ok(Rc::clone(v));
+            }
+            if let Some(l) = sc.lets.iter().rev().find(|l| l.name == name) {
+                let vals = match &l.value {
+                    LetValue::Lit(n) => vec![QR::Lit(Val::B(n))],
+                    LetValue::Query(q) => {
+                        let r = self.query(q, sc)?;
+                        if q.match_all { r } else { r.into_iter().filter(|x| !matches!(x, QR::Unres(_))).collect() }
+                    }
+                    LetValue::Func(f) => self.call_function(f, sc)?,
+                };
+                let rc = Rc::new(vals);
+                sc.bound.borrow_mut().insert(name.to_string(), Rc::clone(&rc));
+                return Ok(rc);
+            }
+            s = sc.parent;
+        }
+        self.fatal(span, format!("unknown variable `%{name}`"))
+    }
+
+    pub(super) fn let_value(&self, v: &'a LetValue, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
+        Ok(match v {
+            LetValue::Lit(n) => vec![QR::Lit(Val::B(n))],
+            LetValue::Query(q) => self.query(q, scope)?,
+            LetValue::Func(f) => self.call_function(f, scope)?,
+        })
+    }
+
+    fn call_function(&self, f: &'a FnCall, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
+        let mut args = Vec::with_capacity(f.args.len());
+        for a in &f.args {
+            args.push(self.let_value(a, scope)?);
+        }
+        super::functions::call(&self.regex_cache, &f.name, &args).map_err(|m| EvErr::Unevaluatable(m, f.span))
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    pub(super) fn query(&self, q: &'a Query, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
+        let mut out = vec![];
+        self.retrieve(0, q, scope.root.clone(), scope, None, &mut out)?;
+        Ok(out)
+    }
+
+    fn unres(out: &mut Vec<QR<'a>>, at: &Node, reason: String) {
+        out.push(QR::Unres(Unres { path: at.path.clone(), reason }));
+    }
+
+    fn retrieve(
+        &self,
+        idx: usize,
+        q: &'a Query,
+        cur: Val<'a>,
+        scope: &Scope<'_, 'a>,
+        conv: Option<fn(&str) -> String>,
+        out: &mut Vec<QR<'a>>,
+    ) -> R<()> {
+        let parts = &q.parts;
+        let Some(part) = parts.get(idx) else {
+            out.push(QR::Res(cur));
+            return Ok(());
+        };
+        if idx == 0
+            && let QPart::Var(name) = part
+        {
+            let vals = self.resolve_var(name, scope, q.span)?;
+            let next = if matches!(parts.get(1), Some(QPart::AllIndices(_))) { 2 } else { 1 };
+            for v in vals.iter() {
+                match v.val() {
+                    Some(val) if next < parts.len() => self.retrieve(next, q, val.clone(), scope, conv, out)?,
+                    _ => out.push(v.clone()),
+                }
+            }
+            return Ok(());
+        }
+        match part {
+            QPart::This => self.retrieve(idx + 1, q, cur, scope, conv, out),
+            QPart::Key(k) => {
+                if let Ok(i) = k.parse::<i64>() {
+                    return self.index(idx, q, cur, i, scope, conv, out);
+                }
+                if !matches!(cur.val, GVal::Map(_)) {
+                    Self::unres(out, &cur, format!("cannot look up key `{k}`: the value is a {}", cur.type_name()));
+                    return Ok(());
+                }
+                if let Some(v) = cur.get_key(k) {
+                    return self.retrieve(idx + 1, q, v, scope, conv, out);
+                }
+                match conv {
+                    Some(c) => {
+                        if let Some(v) = cur.get_key(&c(k)) {
+                            return self.retrieve(idx + 1, q, v, scope, conv, out);
+                        }
+                    }
+                    None => {
+                        for c in CONVERTERS {
+                            if let Some(v) = cur.get_key(&c(k)) {
+                                return self.retrieve(idx + 1, q, v, scope, Some(*c), out);
+                            }
+                        }
+                    }
+                }
+                Self::unres(out, &cur, format!("missing key `{k}`"));
+                Ok(())
+            }
+            QPart::Index(i) => self.index(idx, q, cur, *i, scope, conv, out),
+            QPart::Var(name) => {
+                if !matches!(cur.val, GVal::Map(_)) {
+                    Self::unres(out, &cur, format!("cannot look up keys of `%{name}`: the value is a {}", cur.type_name()));
+                    return Ok(());
+                }
+                let keys = self.resolve_var(name, scope, q.span)?;
+                let (keys, next): (Vec<QR<'a>>, usize) = match parts.get(idx + 1) {
+                    Some(QPart::Index(i)) => {
+                        let n = keys.len() as i64;
+                        let j = if *i < 0 { n + *i } else { *i };
+                        match keys.get(j as usize).filter(|_| j >= 0) {
+                            Some(k) => (vec![k.clone()], idx + 2),
+                            None => {
+                                Self::unres(out, &cur, format!("index {i} out of range of `%{name}`"));
+                                return Ok(());
+                            }
+                        }
+                    }
+                    _ => (keys.to_vec(), idx + 1),
+                };
+                for k in keys {
+                    match &k {
+                        QR::Unres(u) => out.push(QR::Unres(u.clone())),
+                        QR::Res(v) | QR::Lit(v) => {
+                            let names: Vec<String> = match &v.val {
+                                GVal::Str(s) => vec![s.clone()],
+                                GVal::List(l) => {
+                                    let mut names = vec![];
+                                    for e in l {
+                                        match &e.val {
+                                            GVal::Str(s) => names.push(s.clone()),
+                                            _ => {
+                                                return Err(EvErr::Unevaluatable(
+                                                    format!("`%{name}` returned a non-string key"),
+                                                    q.span,
+                                                ));
+                                            }
+                                        }
+                                    }
+                                    names
+                                }
+                                _ => {
+                                    return Err(EvErr::Unevaluatable(
+                                        format!("`%{name}` returned a non-string key"),
+                                        q.span,
+                                    ));
+                                }
+                            };
+                            for n in names {
+                                match cur.get_key(&n) {
+                                    Some(v) => self.retrieve(next, q, v, scope, conv, out)?,
+                                    None => Self::unres(out, &cur, format!("missing key `{n}`")),
+                                }
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            }
+            QPart::AllIndices(name) | QPart::AllValues(name) => {
+                let all_values = matches!(part, QPart::AllValues(_));
+                match &cur.val {
+                    GVal::List(_) => {
+                        let els = cur.elements();
+                        if els.is_empty() {
+                            Self::unres(out, &cur, "empty list".into());
+                        }
+                        for e in els {
+                            self.retrieve(idx + 1, q, e, scope, conv, out)?;
+                        }
+                        Ok(())
+                    }
+                    GVal::Map(_) => {
+                        if !all_values && name.is_none() {
+                            return self.retrieve(idx + 1, q, cur, scope, conv, out);
+                        }
+                        let es = cur.entries();
+                        if es.is_empty() {
+                            Self::unres(out, &cur, "empty map".into());
+                        }
+                        for (k, v) in es {
+                            if let Some(n) = name {
+                                self.capture(scope, n, k);
+                            }
+                            self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                        }
+                        Ok(())
+                    }
+                    _ => self.retrieve(idx + 1, q, cur, scope, conv, out),
+                }
+            }
+            QPart::Filter(name, conj) => {
+                let prev_iterates = idx > 0 && matches!(parts.get(idx - 1), Some(QPart::AllValues(_)) | Some(QPart::AllIndices(_)));
+                match &cur.val {
+                    GVal::Map(_) if prev_iterates || idx == 0 || matches!(parts.get(idx - 1), Some(QPart::Var(_))) => {
+                        if self.filter_pass(conj, &cur, scope)? {
+                            self.retrieve(idx + 1, q, cur, scope, conv, out)?;
+                        }
+                        Ok(())
+                    }
+                    GVal::Map(_) => {
+                        for (k, v) in cur.entries() {
+                            if self.filter_pass(conj, &v, scope)? {
+                                if let Some(n) = name {
+                                    self.capture(scope, n, k);
+                                }
+                                self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                            }
+                        }
+                        Ok(())
+                    }
+                    GVal::List(_) => {
+                        for e in cur.elements() {
+                            if self.filter_pass(conj, &e, scope)? {
+                                self.retrieve(idx + 1, q, e, scope, conv, out)?;
+                            }
+                        }
+                        Ok(())
+                    }
+                    _ if matches!(parts.get(idx.wrapping_sub(1)), Some(QPart::AllIndices(_))) => {
+                        if self.filter_pass(conj, &cur, scope)? {
+                            self.retrieve(idx + 1, q, cur, scope, conv, out)?;
+                        }
+                        Ok(())
+                    }
+                    _ => {
+                        Self::unres(out, &cur, format!("cannot filter a {}", cur.type_name()));
+                        Ok(())
+                    }
+                }
+            }
+            QPart::KeyFilter(_, kf) => {
+                if !matches!(cur.val, GVal::Map(_)) {
+                    Self::unres(out, &cur, format!("cannot filter the keys of a {}", cur.type_name()));
+                    return Ok(());
+                }
+                let rhs = match &kf.rhs {
+                    LetValue::Query(rq) => {
+                        let mut r = vec![];
+                        self.retrieve(0, rq, cur.clone(), scope, conv, &mut r)?;
+                        r
+                    }
+                    other => self.let_value(other, scope)?,
+                };
+                let mut cands: Vec<Val<'a>> = vec![];
+                for r in &rhs {
+                    if let Some(v) = r.val() {
+                        if v.is_list() {
+                            cands.extend(v.elements());
+                        } else {
+                            cands.push(v.clone());
+                        }
+                    }
+                }
+                for (k, v) in cur.entries() {
+                    let key = Node::lit(GVal::Str(k));
+                    let any = cands.iter().any(|c| compare_eq(&key, c).unwrap_or(false));
+                    let keep = match kf.op {
+                        KeyOp::Eq | KeyOp::In => any,
+                        KeyOp::NotEq | KeyOp::NotIn => !any && !cands.is_empty(),
+                    };
+                    if keep {
+                        self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn index(
+        &self,
+        idx: usize,
+        q: &'a Query,
+        cur: Val<'a>,
+        i: i64,
+        scope: &Scope<'_, 'a>,
+        conv: Option<fn(&str) -> String>,
+        out: &mut Vec<QR<'a>>,
+    ) -> R<()> {
+        let GVal::List(l) = &cur.val else {
+            Self::unres(out, &cur, format!("cannot index [{i}]: the value is a {}", cur.type_name()));
+            return Ok(());
+        };
+        let n = l.len() as i64;
+        let j = if i < 0 { n + i } else { i };
+        match (j >= 0).then(|| cur.get_index(j as usize)).flatten() {
+            Some(v) => self.retrieve(idx + 1, q, v, scope, conv, out),
+            None => {
+                Self::unres(out, &cur, format!("index {i} out of range (length {n})"));
+                Ok(())
+            }
+        }
+    }
+
+    fn capture(&self, scope: &Scope<'_, 'a>, name: &str, key: String) {
+        let mut b = scope.bound.borrow_mut();
+        let e = b.entry(name.to_string()).or_insert_with(|| Rc::new(vec![]));
+        Rc::make_mut(e).push(QR::Res(Val::O(Rc::new(Node::lit(GVal::Str(key))))));
+    }
+
+    fn filter_pass(&self, conj: &'a Conj<Clause>, v: &Val<'a>, scope: &Scope<'_, 'a>) -> R<bool> {
+        let vs = Scope::new(Some(scope), v.clone(), &[]);
+        let mut sink = Sink::new(false);
+        Ok(self.conjunction(conj, &vs, Role::Gate, &mut sink)? == Status::Pass)
+    }
+
+    // ---------------------------------------------------------------- clauses
+
+    fn conjunction(&self, conj: &'a Conj<Clause>, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        let (mut passes, mut fails) = (0, 0);
+        'outer: for disj in conj {
+            let mut dfails = 0;
+            let mut tmp = sink.child();
+            for c in disj {
+                match self.clause(c, scope, role, &mut tmp)? {
+                    Status::Pass => {
+                        passes += 1;
+                        continue 'outer;
+                    }
+                    Status::Fail => dfails += 1,
+                    Status::Skip => {}
+                }
+            }
+            if dfails > 0 {
+                fails += 1;
+                sink.v.append(&mut tmp.v);
+            }
+        }
+        Ok(status_of(fails, passes))
+    }
+
+    fn clause(&self, c: &'a Clause, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        match c {
+            Clause::Access(a) => match self.access(a, scope, role, sink) {
+                Err(EvErr::Unevaluatable(m, span)) if role == Role::Assertion => {
+                    sink.push(|| violation(a.span, "", &a.op.name(a.op_not), a.message.clone(), None, None, Some(m)));
+                    let _ = span;
+                    Ok(Status::Fail)
+                }
+                r => r,
+            },
+            Clause::Named(n) => self.named(n, scope, role, sink),
+            Clause::Param(p) => self.param_call(p, scope, role, sink),
+            Clause::Block(b) => self.block_clause(b, scope, role, sink),
+            Clause::When(conds, block) => {
+                let mut gate = Sink::new(false);
+                match self.conjunction(conds, scope, Role::Gate, &mut gate) {
+                    Ok(Status::Pass) => {}
+                    Ok(_) => return Ok(Status::Skip),
+                    Err(EvErr::Unevaluatable(m, span)) if role == Role::Assertion => {
+                        sink.push(|| violation(span, "", "WHEN", None, None, None, Some(m)));
+                        return Ok(Status::Fail);
+                    }
+                    Err(e) => return Err(e),
+                }
+                self.block(block, scope, scope.root.clone(), role, sink)
+            }
+            Clause::Type(t) => self.type_block(t, scope, role, sink),
+        }
+    }
+
+    fn block(&self, b: &'a Block, parent: &Scope<'_, 'a>, root: Val<'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        let s = Scope::new(Some(parent), root, &b.lets);
+        self.conjunction(&b.clauses, &s, role, sink)
+    }
+
+    fn enter(&self, span: Span) -> R<()> {
+        let d = self.depth.get() + 1;
+        if d > MAX_CALL_DEPTH {
+            return self.fatal(span, format!("rule references nested more than {MAX_CALL_DEPTH} deep"));
+        }
+        self.depth.set(d);
+        Ok(())
+    }
+    fn leave(&self) {
+        self.depth.set(self.depth.get().saturating_sub(1));
+    }
+
+    fn rule(&self, rule: &'a Rule, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        if let Some(conds) = &rule.conditions {
+            let mut gate = Sink::new(false);
+            match self.conjunction(conds, scope, Role::Gate, &mut gate) {
+                Ok(Status::Pass) => {}
+                Ok(_) => return Ok(Status::Skip),
+                Err(EvErr::Unevaluatable(m, span)) if role == Role::Assertion => {
+                    sink.push(|| violation(span, "", "WHEN", None, None, None, Some(m)));
+                    return Ok(Status::Fail);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.block(&rule.block, scope, scope.root.clone(), role, sink)
+    }
+
+    fn rule_status(&self, name: &'a str, role: Role, span: Span, scope: &Scope<'_, 'a>) -> R<Status> {
+        if let Some(s) = self.cache.borrow().get(&(name, role)) {
+            return Ok(*s);
+        }
+        let Some(rules) = self.rules.get(name) else {
+            return Err(EvErr::Fatal(GuardError::UnknownRule {
+                file: self.file.file_name.clone(),
+                name: name.to_string(),
+                line: span.line,
+                col: span.col,
+            }));
+        };
+        if self.in_progress.borrow().contains(&name) {
+            return self.fatal(span, format!("rule `{name}` depends on itself"));
+        }
+        self.enter(span)?;
+        self.in_progress.borrow_mut().push(name);
+        // Rules are evaluated against the document root with the file's variables.
+        let mut result = Ok(Status::Skip);
+        let mut top = scope;
+        while let Some(p) = top.parent {
+            top = p;
+        }
+        for r in rules {
+            let mut sink = Sink::new(false);
+            match self.rule(r, top, role, &mut sink) {
+                Ok(Status::Skip) => {}
+                other => {
+                    result = other;
+                    break;
+                }
+            }
+        }
+        self.in_progress.borrow_mut().pop();
+        self.leave();
+        let s = result?;
+        self.cache.borrow_mut().insert((name, role), s);
+        Ok(s)
+    }
+
+    fn named(&self, n: &'a NamedRef, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        let st = self.rule_status(&n.name, role, n.span, scope)?;
+        let out = match st {
+            Status::Pass => {
+                if n.negation {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                }
+            }
+            Status::Skip if role == Role::Assertion => Status::Fail,
+            Status::Skip if !n.negation => Status::Skip,
+            _ => {
+                if n.negation {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                }
+            }
+        };
+        if out == Status::Fail {
+            let op = if n.negation { "NOT RULE" } else { "RULE" };
+            sink.push(|| {
+                violation(
+                    n.span,
+                    "",
+                    op,
+                    n.message.clone(),
+                    Some(serde_json::Value::String(n.name.clone())),
+                    Some(serde_json::Value::String(st.to_string())),
+                    Some(format!("rule `{}` was {st}", n.name)),
+                )
+            });
+        }
+        Ok(out)
+    }
+
+    fn param_call(&self, p: &'a ParamCall, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        let Some(pr) = self.params.get(p.name.as_str()).copied() else {
+            return Err(EvErr::Fatal(GuardError::UnknownRule {
+                file: self.file.file_name.clone(),
+                name: p.name.clone(),
+                line: p.span.line,
+                col: p.span.col,
+            }));
+        };
+        if pr.params.len() != p.args.len() {
+            return self.fatal(
+                p.span,
+                format!("rule `{}` takes {} argument(s), {} given", p.name, pr.params.len(), p.args.len()),
+            );
+        }
+        let mut bound = HashMap::new();
+        for (name, arg) in pr.params.iter().zip(&p.args) {
+            let vals = match arg {
+                LetValue::Lit(n) => vec![QR::Res(Val::B(n))],
+                other => self.let_value(other, scope)?,
+            };
+            bound.insert(name.clone(), Rc::new(vals));
+        }
+        let ps = Scope { parent: Some(scope), root: scope.root.clone(), lets: &[], bound: RefCell::new(bound) };
+        self.enter(p.span)?;
+        let mut inner = sink.child();
+        let st = self.rule(&pr.rule, &ps, role, &mut inner);
+        self.leave();
+        let st = st?;
+        let out = match st {
+            Status::Pass => {
+                if p.negation {
+                    Status::Fail
+                } else {
+                    Status::Pass
+                }
+            }
+            Status::Skip if role == Role::Assertion => Status::Fail,
+            Status::Skip if !p.negation => Status::Skip,
+            _ => {
+                if p.negation {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                }
+            }
+        };
+        if out == Status::Fail {
+            if st == Status::Fail && !p.negation {
+                for mut v in inner.v {
+                    v.rule_path.insert(0, p.name.clone());
+                    if v.message.is_none() {
+                        v.message.clone_from(&p.message);
+                    }
+                    sink.v.push(v);
+                }
+            } else {
+                sink.push(|| {
+                    violation(
+                        p.span,
+                        "",
+                        if p.negation { "NOT RULE" } else { "RULE" },
+                        p.message.clone(),
+                        Some(serde_json::Value::String(p.name.clone())),
+                        Some(serde_json::Value::String(st.to_string())),
+                        Some(format!("rule `{}` was {st}", p.name)),
+                    )
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn block_clause(&self, b: &'a BlockClause, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        let values = self.query(&b.query, scope)?;
+        if values.is_empty() {
+            if b.not_empty {
+                sink.push(|| {
+                    violation(b.span, "", "NOT EMPTY", None, None, None, Some("the block's query selected nothing".into()))
+                });
+                return Ok(Status::Fail);
+            }
+            return Ok(Status::Skip);
+        }
+        let (mut fails, mut passes) = (0, 0);
+        let mut tmp = sink.child();
+        for v in values {
+            match v {
+                QR::Unres(u) => {
+                    fails += 1;
+                    tmp.push(|| violation(b.span, &u.path, "EXISTS", None, None, None, Some(u.reason.clone())));
+                }
+                QR::Res(val) | QR::Lit(val) => match self.block(&b.block, scope, val, role, &mut tmp)? {
+                    Status::Pass => passes += 1,
+                    Status::Fail => fails += 1,
+                    Status::Skip => {}
+                },
+            }
+        }
+        let st = if b.query.match_all {
+            status_of(fails, passes)
+        } else if passes > 0 {
+            Status::Pass
+        } else if fails > 0 {
+            Status::Fail
+        } else {
+            Status::Skip
+        };
+        if st == Status::Fail {
+            sink.v.append(&mut tmp.v);
+        }
+        Ok(st)
+    }
+
+    fn type_block(&self, t: &'a TypeBlock, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        let values = self.query(&t.query, scope)?;
+        let (mut fails, mut passes) = (0, 0);
+        for v in values {
+            let QR::Res(val) = v else { continue };
+            let vs = Scope::new(Some(scope), val.clone(), &[]);
+            if let Some(conds) = &t.conditions {
+                let mut gate = Sink::new(false);
+                match self.conjunction(conds, &vs, Role::Gate, &mut gate) {
+                    Ok(Status::Pass) => {}
+                    Ok(_) => continue,
+                    Err(EvErr::Unevaluatable(m, span)) if role == Role::Assertion => {
+                        sink.push(|| violation(span, &val.path, "WHEN", None, None, None, Some(m)));
+                        fails += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            match self.block(&t.block, &vs, val.clone(), role, sink)? {
+                Status::Pass => passes += 1,
+                Status::Fail => fails += 1,
+                Status::Skip => {}
+            }
+        }
+        Ok(status_of(fails, passes))
+    }
+
+    fn access(&self, a: &'a Access, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+        let lhs = self.query(&a.query, scope)?;
+        let all = a.query.match_all;
+        let opname = a.op.name(a.op_not ^ (a.negation && !a.op.is_unary()));
+        if a.op.is_unary() {
+            return self.unary(a, &lhs, role, sink, &opname);
+        }
+        let rhs = match &a.rhs {
+            Some(v) => self.let_value(v, scope)?,
+            None => return self.fatal(a.span, "binary operator without a right-hand side".into()),
+        };
+        let not = a.op_not ^ a.negation;
+        if lhs.is_empty() {
+            if a.query.is_lone_variable() && role == Role::Assertion {
+                sink.push(|| violation(a.span, "", &opname, a.message.clone(), None, None, Some("the variable has no values".into())));
+                return Ok(Status::Fail);
+            }
+            return Ok(Status::Skip);
+        }
+        if rhs.is_empty() {
+            if role == Role::Assertion {
+                sink.push(|| {
+                    violation(a.span, "", &opname, a.message.clone(), None, None, Some("the right-hand side has no values".into()))
+                });
+                return Ok(Status::Fail);
+            }
+            return Ok(Status::Skip);
+        }
+        let results = match a.op {
+            Op::Eq => compare_eq_op(&lhs, &rhs),
+            Op::In => compare_in_op(&lhs, &rhs),
+            op => compare_common(&lhs, &rhs, op),
+        };
+        let results: Vec<Cr<'a>> = if not {
+            results.into_iter().map(|c| negate(c, a.op, lhs.len(), rhs.len())).collect()
+        } else {
+            results
+        };
+        let (mut passes, mut fails) = (0usize, 0usize);
+        let mut tmp = sink.child();
+        let mut fail = |tmp: &mut Sink, ptr: &str, exp: Option<serde_json::Value>, act: Option<serde_json::Value>, why: Option<String>| {
+            fails += 1;
+            tmp.push(|| violation(a.span, ptr, &opname, a.message.clone(), exp, act, why));
+        };
+        for r in results {
+            match r {
+                Cr::LhsUnres(u) => fail(&mut tmp, &u.path, rhs_json(&rhs), None, Some(u.reason)),
+                Cr::RhsUnres(l, u) => {
+                    fail(&mut tmp, &l.path, None, Some(l.to_json()), Some(format!("right-hand side: {}", u.reason)))
+                }
+                Cr::NotComparable(l, r) => fail(
+                    &mut tmp,
+                    &l.path,
+                    Some(r.to_json()),
+                    Some(l.to_json()),
+                    Some(format!("not comparable: {} with {}", l.type_name(), r.type_name())),
+                ),
+                Cr::Value { ok: true, .. } | Cr::ListIn { ok: true, .. } => passes += 1,
+                Cr::QueryIn { ok: true, lhs, .. } => passes += lhs.len(),
+                Cr::Value { ok: false, lhs, rhs: r } | Cr::ListIn { ok: false, lhs, rhs: r, .. } => {
+                    fail(&mut tmp, &lhs.path, Some(r.to_json()), Some(lhs.to_json()), None)
+                }
+                Cr::QueryIn { ok: false, rhs: r, diff, .. } => {
+                    let exp = serde_json::Value::Array(r.iter().map(|x| x.to_json()).collect());
+                    for d in diff {
+                        fail(&mut tmp, &d.path, Some(exp.clone()), Some(d.to_json()), None);
+                    }
+                }
+            }
+        }
+        let st = if passes == 0 && fails == 0 {
+            if all { Status::Pass } else { Status::Fail }
+        } else if all {
+            if fails > 0 { Status::Fail } else { Status::Pass }
+        } else if passes > 0 {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        if st == Status::Fail {
+            sink.v.append(&mut tmp.v);
+        }
+        Ok(st)
+    }
+
+    fn unary(&self, a: &'a Access, lhs: &[QR<'a>], role: Role, sink: &mut Sink, opname: &str) -> R<Status> {
+        let lone = a.query.is_lone_variable();
+        let invert = |b: bool| if a.negation { !b } else { b };
+        let mut tmp = sink.child();
+        let (mut passes, mut fails) = (0usize, 0usize);
+        let mut record = |tmp: &mut Sink, ok: bool, q: &QR<'a>, why: Option<String>| {
+            if ok {
+                passes += 1;
+            } else {
+                fails += 1;
+                let (ptr, act, why) = match q {
+                    QR::Res(v) | QR::Lit(v) => (v.path.clone(), Some(v.to_json()), why),
+                    QR::Unres(u) => (u.path.clone(), None, why.or_else(|| Some(u.reason.clone()))),
+                };
+                tmp.push(|| violation(a.span, &ptr, opname, a.message.clone(), None, act, why));
+            }
+        };
+        if a.op == Op::Empty && (lone || a.query.ends_in_filter()) {
+            if lhs.is_empty() {
+                let ok = invert(!a.op_not);
+                if !ok {
+                    sink.push(|| {
+                        violation(a.span, "", opname, a.message.clone(), None, None, Some("the query selected nothing".into()))
+                    });
+                    return Ok(Status::Fail);
+                }
+                return Ok(Status::Pass);
+            }
+            for q in lhs {
+                let empty = if lone {
+                    match element_empty(q) {
+                        Ok(e) => e,
+                        Err(m) => {
+                            if role == Role::Assertion {
+                                record(&mut tmp, false, q, Some(m));
+                                continue;
+                            }
+                            return Err(EvErr::Unevaluatable(m, a.span));
+                        }
+                    }
+                } else {
+                    match q {
+                        QR::Res(v) | QR::Lit(v) => matches!(v.val, GVal::Null),
+                        QR::Unres(_) => true,
+                    }
+                };
+                let ok = invert(if a.op_not { !empty } else { empty });
+                record(&mut tmp, ok, q, None);
+            }
+        } else {
+            if lhs.is_empty() {
+                return Ok(Status::Skip);
+            }
+            for q in lhs {
+                let r: Result<bool, String> = match a.op {
+                    Op::Exists => Ok(!matches!(q, QR::Unres(_))),
+                    Op::Empty => element_empty(q),
+                    _ => Ok(match q.val() {
+                        Some(v) => matches!(
+                            (a.op, &v.val),
+                            (Op::IsString, GVal::Str(_))
+                                | (Op::IsList, GVal::List(_))
+                                | (Op::IsStruct, GVal::Map(_))
+                                | (Op::IsBool, GVal::Bool(_))
+                                | (Op::IsInt, GVal::Int(_))
+                                | (Op::IsFloat, GVal::Float(_))
+                                | (Op::IsNull, GVal::Null)
+                        ),
+                        None => false,
+                    }),
+                };
+                match r {
+                    Ok(b) => record(&mut tmp, invert(if a.op_not { !b } else { b }), q, None),
+                    Err(m) if role == Role::Assertion => record(&mut tmp, false, q, Some(m)),
+                    Err(m) => return Err(EvErr::Unevaluatable(m, a.span)),
+                }
+            }
+        }
+        let st = if a.query.match_all {
+            if fails > 0 { Status::Fail } else { Status::Pass }
+        } else if passes > 0 {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        if st == Status::Fail {
+            sink.v.append(&mut tmp.v);
+        }
+        Ok(st)
+    }
+}
+
+fn element_empty(q: &QR<'_>) -> Result<bool, String> {
+    match q {
+        QR::Unres(_) => Ok(true),
+        QR::Res(v) | QR::Lit(v) => match &v.val {
+            GVal::List(l) => Ok(l.is_empty()),
+            GVal::Map(m) => Ok(m.is_empty()),
+            GVal::Str(s) => Ok(s.is_empty()),
+            _ => Err(format!("EMPTY is not defined for a {} (at {})", v.type_name(), v.path)),
+        },
+    }
+}
+
+fn rhs_json(rhs: &[QR<'_>]) -> Option<serde_json::Value> {
+    match rhs {
+        [one] => one.val().map(|v| v.to_json()),
+        _ => Some(serde_json::Value::Array(rhs.iter().filter_map(|q| q.val().map(|v| v.to_json())).collect())),
+    }
+}
+
+fn violation(
+    span: Span,
+    pointer: &str,
+    operator: &str,
+    message: Option<String>,
+    expected: Option<serde_json::Value>,
+    actual: Option<serde_json::Value>,
+    reason: Option<String>,
+) -> Violation {
+    Violation {
+        pointer: pointer.to_string(),
+        message,
+        operator: operator.to_string(),
+        expected,
+        actual,
+        rule_path: vec![],
+        reason,
+        line: span.line,
+        col: span.col,
+    }
+}

@@ -1,0 +1,301 @@
+//! Tokens of the Guard language, each with its (line, column) span.
+
+use super::GuardError;
+
+/// A 1-based position in the rules source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Span {
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tok {
+    Ident(String),
+    Var(String),
+    Str(String),
+    Regex(String),
+    Int(i64),
+    Float(f64),
+    Message(String),
+    /// Punctuation and operators: `. * [ ] ( ) { } , : | = := == != > >= < <= ! ::`
+    P(&'static str),
+    Eof,
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Span,
+    /// A newline (or the start of the file) separates this token from the previous one.
+    pub newline_before: bool,
+    /// Whitespace or a comment separates this token from the previous one.
+    pub space_before: bool,
+}
+
+impl Tok {
+    pub fn describe(&self) -> String {
+        match self {
+            Tok::Ident(s) => format!("`{s}`"),
+            Tok::Var(s) => format!("`%{s}`"),
+            Tok::Str(s) => format!("string '{s}'"),
+            Tok::Regex(s) => format!("regex /{s}/"),
+            Tok::Int(i) => format!("number {i}"),
+            Tok::Float(f) => format!("number {f}"),
+            Tok::Message(_) => "a `<< >>` message".to_string(),
+            Tok::P(p) => format!("`{p}`"),
+            Tok::Eof => "end of file".to_string(),
+        }
+    }
+}
+
+const PUNCT: &[&str] = &[
+    ":=", "==", "!=", ">=", "<=", "::", ".", "*", "[", "]", "(", ")", "{", "}", ",", ":", "|", "=", ">", "<", "!",
+];
+
+pub fn lex(src: &str, file: &str) -> Result<Vec<Token>, GuardError> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
+    let mut newline_before = true;
+    let mut space_before = true;
+    let err = |line: usize, col: usize, expected: &str| {
+        GuardError::parse(src, file, Span { line, col }, &format!("expected {expected}"))
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\n' {
+            i += 1;
+            line += 1;
+            col = 1;
+            newline_before = true;
+            space_before = true;
+            continue;
+        }
+        if c.is_whitespace() {
+            i += 1;
+            col += 1;
+            space_before = true;
+            continue;
+        }
+        if c == '#' {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+            space_before = true;
+            continue;
+        }
+        let span = Span { line, col };
+        let start = i;
+        let tok;
+        // advance helper: returns new (i, line, col) over a consumed range
+        if c == '\'' || c == '"' {
+            let mut s = String::new();
+            let mut j = i + 1;
+            let (mut l2, mut c2) = (line, col + 1);
+            loop {
+                let Some(&d) = chars.get(j) else {
+                    return Err(err(line, col, "a closing quote for this string"));
+                };
+                if d == '\\' && chars.get(j + 1) == Some(&c) {
+                    s.push(c);
+                    j += 2;
+                    c2 += 2;
+                    continue;
+                }
+                if d == c {
+                    j += 1;
+                    c2 += 1;
+                    break;
+                }
+                if d == '\n' {
+                    l2 += 1;
+                    c2 = 1;
+                } else {
+                    c2 += 1;
+                }
+                s.push(d);
+                j += 1;
+            }
+            out.push(Token { tok: Tok::Str(s), span, newline_before, space_before });
+            i = j;
+            line = l2;
+            col = c2;
+            newline_before = false;
+            space_before = false;
+            continue;
+        }
+        if c == '/' {
+            let mut s = String::new();
+            let mut j = i + 1;
+            loop {
+                let Some(&d) = chars.get(j) else {
+                    return Err(err(line, col, "a closing `/` for this regex"));
+                };
+                if d == '\n' {
+                    return Err(err(line, col, "a closing `/` for this regex on the same line"));
+                }
+                if d == '\\' && chars.get(j + 1) == Some(&'/') {
+                    s.push('/');
+                    j += 2;
+                    continue;
+                }
+                if d == '/' {
+                    j += 1;
+                    break;
+                }
+                s.push(d);
+                j += 1;
+            }
+            col += j - i;
+            i = j;
+            out.push(Token { tok: Tok::Regex(s), span, newline_before, space_before });
+            newline_before = false;
+            space_before = false;
+            continue;
+        }
+        if c == '<' && chars.get(i + 1) == Some(&'<') {
+            let mut j = i + 2;
+            let (mut l2, mut c2) = (line, col + 2);
+            let mut s = String::new();
+            loop {
+                if j >= chars.len() {
+                    return Err(err(line, col, "a closing `>>` for this message"));
+                }
+                if chars[j] == '>' && chars.get(j + 1) == Some(&'>') {
+                    j += 2;
+                    c2 += 2;
+                    break;
+                }
+                if chars[j] == '\n' {
+                    l2 += 1;
+                    c2 = 1;
+                } else {
+                    c2 += 1;
+                }
+                s.push(chars[j]);
+                j += 1;
+            }
+            out.push(Token { tok: Tok::Message(s.trim().to_string()), span, newline_before, space_before });
+            i = j;
+            line = l2;
+            col = c2;
+            newline_before = false;
+            space_before = false;
+            continue;
+        }
+        let digit_start = c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()));
+        if digit_start {
+            let mut j = i + 1;
+            let mut is_float = false;
+            while j < chars.len() {
+                let d = chars[j];
+                if d.is_ascii_digit() {
+                    j += 1;
+                } else if d == '.' && !is_float && chars.get(j + 1).is_some_and(|e| e.is_ascii_digit()) {
+                    is_float = true;
+                    j += 1;
+                } else if (d == 'e' || d == 'E')
+                    && (chars.get(j + 1).is_some_and(|e| e.is_ascii_digit())
+                        || (matches!(chars.get(j + 1), Some('+') | Some('-'))
+                            && chars.get(j + 2).is_some_and(|e| e.is_ascii_digit())))
+                {
+                    is_float = true;
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+            let text: String = chars[i..j].iter().collect();
+            tok = if is_float {
+                Tok::Float(text.parse().map_err(|_| err(line, col, "a number"))?)
+            } else {
+                match text.parse::<i64>() {
+                    Ok(n) => Tok::Int(n),
+                    Err(_) => return Err(err(line, col, "an integer that fits in 64 bits")),
+                }
+            };
+            i = j;
+        } else if c.is_alphabetic() || c == '_' {
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            tok = Tok::Ident(chars[i..j].iter().collect());
+            i = j;
+        } else if c == '%' {
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            if j == i + 1 {
+                return Err(err(line, col, "a variable name after `%`"));
+            }
+            tok = Tok::Var(chars[i + 1..j].iter().collect());
+            i = j;
+        } else {
+            let mut found = None;
+            for p in PUNCT {
+                let pc: Vec<char> = p.chars().collect();
+                if chars.len() >= i + pc.len() && chars[i..i + pc.len()] == pc[..] {
+                    found = Some(*p);
+                    break;
+                }
+            }
+            match found {
+                Some(p) => {
+                    tok = Tok::P(p);
+                    i += p.chars().count();
+                }
+                None => return Err(err(line, col, "a Guard token (unexpected character)")),
+            }
+        }
+        col += i - start;
+        out.push(Token { tok, span, newline_before, space_before });
+        newline_before = false;
+        space_before = false;
+    }
+    out.push(Token { tok: Tok::Eof, span: Span { line, col }, newline_before: true, space_before: true });
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<Tok> {
+        lex(s, "t.guard").unwrap_or_default().into_iter().map(|t| t.tok).collect()
+    }
+
+    #[test]
+    fn lexes_strings_regex_numbers_and_messages() {
+        assert_eq!(
+            toks(r#"a == 'x\'y' /a\/b/ -3 1.5 2e+3 <<hi>> %v"#),
+            vec![
+                Tok::Ident("a".into()),
+                Tok::P("=="),
+                Tok::Str("x'y".into()),
+                Tok::Regex("a/b".into()),
+                Tok::Int(-3),
+                Tok::Float(1.5),
+                Tok::Float(2000.0),
+                Tok::Message("hi".into()),
+                Tok::Var("v".into()),
+                Tok::Eof
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_and_newlines_are_tracked() {
+        let t = lex("a # c\n  b", "f").unwrap_or_default();
+        assert_eq!(t[1].span, Span { line: 2, col: 3 });
+        assert!(t[1].newline_before);
+    }
+
+    #[test]
+    fn unterminated_string_is_located_error() {
+        let e = lex("\n  x == 'abc", "f.guard").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("f.guard:2:8"), "{e}");
+    }
+}

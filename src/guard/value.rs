@@ -1,0 +1,276 @@
+//! Values the evaluator works on: the data document (converted once, every node knowing its JSON
+//! pointer) and rule-side literals (which may also be regexes, ranges and chars).
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::findings::escape_pointer_token;
+
+/// A compiled regex literal (compiled once, when the rules file is parsed).
+#[derive(Debug, Clone)]
+pub struct Rx {
+    pub source: String,
+    pub re: Arc<fancy_regex::Regex>,
+}
+
+impl Rx {
+    pub fn is_match(&self, s: &str) -> bool {
+        self.re.is_match(s).unwrap_or(false)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bound {
+    Int(i64),
+    Float(f64),
+    Char(char),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeV {
+    pub lo: Bound,
+    pub hi: Bound,
+    pub lo_incl: bool,
+    pub hi_incl: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum GVal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Char(char),
+    Regex(Rx),
+    Range(RangeV),
+    List(Vec<Node>),
+    Map(IndexMap<String, Node>),
+}
+
+/// A value with its RFC 6901 pointer into the data document ("" for literals and the root).
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub path: String,
+    pub val: GVal,
+}
+
+impl Node {
+    pub fn lit(val: GVal) -> Node {
+        Node { path: String::new(), val }
+    }
+
+    /// Converts a JSON document, recording each node's pointer.
+    pub fn from_json(v: &Value) -> Node {
+        fn conv(v: &Value, path: String) -> Node {
+            let val = match v {
+                Value::Null => GVal::Null,
+                Value::Bool(b) => GVal::Bool(*b),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => GVal::Int(i),
+                    None => GVal::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                Value::String(s) => GVal::Str(s.clone()),
+                Value::Array(a) => {
+                    GVal::List(a.iter().enumerate().map(|(i, e)| conv(e, format!("{path}/{i}"))).collect())
+                }
+                Value::Object(m) => GVal::Map(
+                    m.iter()
+                        .map(|(k, e)| (k.clone(), conv(e, format!("{path}/{}", escape_pointer_token(k)))))
+                        .collect(),
+                ),
+            };
+            Node { path, val }
+        }
+        conv(v, String::new())
+    }
+
+    pub fn to_json(&self) -> Value {
+        match &self.val {
+            GVal::Null => Value::Null,
+            GVal::Bool(b) => Value::Bool(*b),
+            GVal::Int(i) => Value::from(*i),
+            GVal::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            GVal::Str(s) => Value::String(s.clone()),
+            GVal::Char(c) => Value::String(c.to_string()),
+            GVal::Regex(r) => Value::String(format!("/{}/", r.source)),
+            GVal::Range(r) => Value::String(range_text(r)),
+            GVal::List(l) => Value::Array(l.iter().map(Node::to_json).collect()),
+            GVal::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match &self.val {
+            GVal::Null => "null",
+            GVal::Bool(_) => "bool",
+            GVal::Int(_) => "int",
+            GVal::Float(_) => "float",
+            GVal::Str(_) => "string",
+            GVal::Char(_) => "char",
+            GVal::Regex(_) => "regex",
+            GVal::Range(_) => "range",
+            GVal::List(_) => "list",
+            GVal::Map(_) => "map",
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        matches!(self.val, GVal::List(_))
+    }
+    pub fn is_scalar(&self) -> bool {
+        !matches!(self.val, GVal::List(_) | GVal::Map(_))
+    }
+}
+
+fn bound_text(b: &Bound) -> String {
+    match b {
+        Bound::Int(i) => i.to_string(),
+        Bound::Float(f) => f.to_string(),
+        Bound::Char(c) => c.to_string(),
+    }
+}
+
+pub fn range_text(r: &RangeV) -> String {
+    format!(
+        "r{}{},{}{}",
+        if r.lo_incl { '[' } else { '(' },
+        bound_text(&r.lo),
+        bound_text(&r.hi),
+        if r.hi_incl { ']' } else { ')' }
+    )
+}
+
+/// Error of a comparison between values of kinds that cannot be compared.
+#[derive(Debug)]
+pub struct NotComparable;
+
+fn f_of(b: &Bound) -> Option<f64> {
+    match b {
+        Bound::Int(i) => Some(*i as f64),
+        Bound::Float(f) => Some(*f),
+        Bound::Char(_) => None,
+    }
+}
+
+fn within(x: f64, r: &RangeV) -> Option<bool> {
+    let lo = f_of(&r.lo)?;
+    let hi = f_of(&r.hi)?;
+    let lo_ok = if r.lo_incl { x >= lo } else { x > lo };
+    let hi_ok = if r.hi_incl { x <= hi } else { x < hi };
+    Some(lo_ok && hi_ok)
+}
+
+fn char_within(c: char, r: &RangeV) -> Option<bool> {
+    let (Bound::Char(lo), Bound::Char(hi)) = (r.lo, r.hi) else { return None };
+    let lo_ok = if r.lo_incl { c >= lo } else { c > lo };
+    let hi_ok = if r.hi_incl { c <= hi } else { c < hi };
+    Some(lo_ok && hi_ok)
+}
+
+fn int_float_cmp(i: i64, f: f64) -> Option<Ordering> {
+    (i as f64).partial_cmp(&f)
+}
+
+/// Ordering of scalars (`<`, `>` ...): numbers, strings, chars, null.
+pub fn compare_values(a: &Node, b: &Node) -> Result<Ordering, NotComparable> {
+    match (&a.val, &b.val) {
+        (GVal::Null, GVal::Null) => Ok(Ordering::Equal),
+        (GVal::Int(x), GVal::Int(y)) => Ok(x.cmp(y)),
+        (GVal::Str(x), GVal::Str(y)) => Ok(x.cmp(y)),
+        (GVal::Float(x), GVal::Float(y)) => x.partial_cmp(y).ok_or(NotComparable),
+        (GVal::Int(i), GVal::Float(f)) => int_float_cmp(*i, *f).ok_or(NotComparable),
+        (GVal::Float(f), GVal::Int(i)) => int_float_cmp(*i, *f).map(Ordering::reverse).ok_or(NotComparable),
+        (GVal::Char(x), GVal::Char(y)) => Ok(x.cmp(y)),
+        _ => Err(NotComparable),
+    }
+}
+
+/// cfn-guard's `compare_eq`: regex match, range membership, deep equality of lists and maps.
+pub fn compare_eq(a: &Node, b: &Node) -> Result<bool, NotComparable> {
+    match (&a.val, &b.val) {
+        (GVal::Str(s), GVal::Regex(r)) | (GVal::Regex(r), GVal::Str(s)) => Ok(r.is_match(s)),
+        (GVal::Str(x), GVal::Str(y)) => Ok(x == y),
+        (GVal::Map(x), GVal::Map(y)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(v2) => {
+                        if !compare_eq(v, v2)? {
+                            return Ok(false);
+                        }
+                    }
+                    None => return Ok(false),
+                }
+            }
+            Ok(true)
+        }
+        (GVal::List(x), GVal::List(y)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (l, r) in x.iter().zip(y) {
+                if !compare_eq(l, r)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        (GVal::Bool(x), GVal::Bool(y)) => Ok(x == y),
+        (GVal::Regex(x), GVal::Regex(y)) => Ok(x.source == y.source),
+        (GVal::Int(i), GVal::Range(r)) => within(*i as f64, r).ok_or(NotComparable),
+        (GVal::Float(f), GVal::Range(r)) => within(*f, r).ok_or(NotComparable),
+        (GVal::Char(c), GVal::Range(r)) => char_within(*c, r).ok_or(NotComparable),
+        (GVal::Str(s), GVal::Range(r)) if s.chars().count() == 1 => {
+            s.chars().next().and_then(|c| char_within(c, r)).ok_or(NotComparable)
+        }
+        _ => compare_values(a, b).map(|o| o == Ordering::Equal),
+    }
+}
+
+/// Structural equality as cfn-guard's `PartialEq` (used by list membership): like `compare_eq`
+/// but never an error, and strings match regexes.
+pub fn loose_eq(a: &Node, b: &Node) -> bool {
+    match (&a.val, &b.val) {
+        (GVal::Map(x), GVal::Map(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w))),
+        (GVal::List(x), GVal::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(l, r)| loose_eq(l, r)),
+        (GVal::Range(x), GVal::Range(y)) => x == y,
+        _ => compare_eq(a, b).unwrap_or(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_are_json_pointers() {
+        let n = Node::from_json(&json!({"Resources": {"a/b": {"X": [1, 2]}}}));
+        let GVal::Map(m) = &n.val else { panic!("map") };
+        let r = &m["Resources"];
+        let GVal::Map(m2) = &r.val else { panic!("map") };
+        assert_eq!(m2["a/b"].path, "/Resources/a~1b");
+    }
+
+    #[test]
+    fn int_and_float_compare_numerically() {
+        let a = Node::lit(GVal::Int(1));
+        let b = Node::lit(GVal::Float(1.0));
+        assert!(compare_eq(&a, &b).unwrap_or(false));
+        let s = Node::lit(GVal::Str("1".into()));
+        assert!(compare_eq(&a, &s).is_err());
+    }
+
+    #[test]
+    fn ranges() {
+        let r = Node::lit(GVal::Range(RangeV { lo: Bound::Int(1), hi: Bound::Int(5), lo_incl: true, hi_incl: false }));
+        assert!(compare_eq(&Node::lit(GVal::Int(1)), &r).unwrap_or(false));
+        assert!(!compare_eq(&Node::lit(GVal::Int(5)), &r).unwrap_or(true));
+        assert!(compare_eq(&Node::lit(GVal::Float(4.5)), &r).unwrap_or(false));
+    }
+}
