@@ -29,4 +29,23 @@ for rules in "$here"/rules/*.guard; do
     echo "ok   $stem ($cases cases)"
   fi
 done
+
+# Phase 2: the model templates of our own stacks (rules/fixtures) must pass every default-profile rule.
+default_rules="$(awk '/^# @id /{id=$3} /^# @profile default/{print id}' "$here"/rules/*.guard | sort -u)"
+for fixture in "$here"/rules/fixtures/*.yaml; do
+  [ -f "$fixture" ] || continue
+  failed=""
+  for rules in "$here"/rules/*.guard; do
+    out="$("$guard" validate -r "$rules" -d "$fixture" -S fail 2>/dev/null)"
+    for id in $(printf '%s\n' "$out" | sed -n 's/^[^ ]*\.guard\/\([A-Z0-9_]*\) *FAIL$/\1/p'); do
+      if printf '%s\n' "$default_rules" | grep -qx "$id"; then failed="$failed $id"; fi
+    done
+  done
+  if [ -n "$failed" ]; then
+    echo "FAIL fixture $(basename "$fixture"): default rules failing:$failed"
+    status=1
+  else
+    echo "ok   fixture $(basename "$fixture") passes every default rule"
+  fi
+done
 exit $status
