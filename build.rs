@@ -17,10 +17,14 @@ fn main() {
         })
         .unwrap_or_default();
     files.sort();
-    let mut out = String::from("/// Built-in rules files: (file name, source).\npub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
+    let mut out =
+        String::from("/// Built-in rules files: (file name, source).\npub const BUILTIN_RULES: &[(&str, &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", dir.join(f).display());
-        out.push_str(&format!("    ({f:?}, include_str!({:?})),\n", dir.join(f).display().to_string()));
+        out.push_str(&format!(
+            "    ({f:?}, include_str!({:?})),\n",
+            dir.join(f).display().to_string()
+        ));
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("builtin_rules.rs");

@@ -29,6 +29,8 @@ pub enum Error {
     Output(#[from] OutputError),
     #[error(transparent)]
     Document(#[from] DocumentError),
+    #[error(transparent)]
+    Rules(#[from] crate::ruleset::RulesError),
     #[error("unknown stack `{name}`; stacks of the selected environments: {}", known.join(", "))]
     UnknownStack { name: String, known: Vec<String> },
     #[error("--stdout prints one template: name it with --stack NAME (e.g. --stack KiroPipelineCoreTest)")]

@@ -83,7 +83,10 @@ pub struct RuleSet {
 impl RuleSet {
     /// The built-in rules.
     pub fn builtin() -> Result<Vec<LoadedRules>, RulesError> {
-        BUILTIN_RULES.iter().map(|(name, source)| load_source(&format!("builtin:{name}"), source)).collect()
+        BUILTIN_RULES
+            .iter()
+            .map(|(name, source)| load_source(&format!("builtin:{name}"), source))
+            .collect()
     }
 
     /// Every rule doc of the set, in file order.
@@ -97,7 +100,11 @@ impl RuleSet {
                 return Err(RulesError::UnknownProfile { name: p.clone() });
             }
         }
-        let set = RuleSet { files, profiles, enabled };
+        let set = RuleSet {
+            files,
+            profiles,
+            enabled,
+        };
         for id in &set.enabled {
             if set.find(id).is_none() {
                 return Err(set.unknown(id));
@@ -117,7 +124,10 @@ impl RuleSet {
             .filter(|(dist, _)| *dist <= 4)
             .min_by_key(|(dist, _)| *dist)
             .map(|(_, id)| id.clone());
-        RulesError::UnknownRule { id: id.to_string(), suggestion }
+        RulesError::UnknownRule {
+            id: id.to_string(),
+            suggestion,
+        }
     }
 
     /// Whether a rule's result counts in this run. Rules without a doc block (users' own
@@ -136,7 +146,10 @@ impl RuleSet {
 
 /// Loads `.guard` files from a file or a directory (its `*.guard` files, sorted).
 pub fn load_path(path: &Path) -> Result<Vec<LoadedRules>, RulesError> {
-    let io = |source| RulesError::Io { path: path.display().to_string(), source };
+    let io = |source| RulesError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let mut files = Vec::new();
     if path.is_dir() {
         let mut entries: Vec<_> = std::fs::read_dir(path)
@@ -147,11 +160,15 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedRules>, RulesError> {
             .collect();
         entries.sort();
         if entries.is_empty() {
-            return Err(RulesError::Empty { path: path.display().to_string() });
+            return Err(RulesError::Empty {
+                path: path.display().to_string(),
+            });
         }
         for p in entries {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|source| RulesError::Io { path: p.display().to_string(), source })?;
+            let text = std::fs::read_to_string(&p).map_err(|source| RulesError::Io {
+                path: p.display().to_string(),
+                source,
+            })?;
             files.push(load_source(&p.display().to_string(), &text)?);
         }
     } else {
@@ -165,7 +182,12 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedRules>, RulesError> {
 pub fn load_source(name: &str, source: &str) -> Result<LoadedRules, RulesError> {
     let rules = guard::parse_rules(source, name)?;
     let docs = parse_docs(source, name)?;
-    Ok(LoadedRules { name: name.to_string(), source: source.to_string(), rules, docs })
+    Ok(LoadedRules {
+        name: name.to_string(),
+        source: source.to_string(),
+        rules,
+        docs,
+    })
 }
 
 /// Reads the `# @id ...` doc blocks of a rules file. A file without any is fine (users' rules).
@@ -198,13 +220,21 @@ pub fn parse_docs(source: &str, file: &str) -> Result<Vec<RuleDoc>, RulesError> 
         }
         let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
         let need = |k: &str| {
-            get(k).ok_or_else(|| RulesError::Doc { file: file.into(), line: start, message: format!("missing @{k}") })
+            get(k).ok_or_else(|| RulesError::Doc {
+                file: file.into(),
+                line: start,
+                message: format!("missing @{k}"),
+            })
         };
         let severity = match need("severity")?.as_str() {
             "error" => Severity::Error,
             "warning" => Severity::Warning,
             other => {
-                return Err(RulesError::Doc { file: file.into(), line: start, message: format!("severity `{other}`") });
+                return Err(RulesError::Doc {
+                    file: file.into(),
+                    line: start,
+                    message: format!("severity `{other}`"),
+                });
             }
         };
         let profile_text = need("profile")?;
@@ -214,7 +244,11 @@ pub fn parse_docs(source: &str, file: &str) -> Result<Vec<RuleDoc>, RulesError> 
             other => match other.strip_prefix("optional:") {
                 Some(list) => Profile::Optional(list.split(',').map(|s| s.trim().to_string()).collect()),
                 None => {
-                    return Err(RulesError::Doc { file: file.into(), line: start, message: format!("profile `{other}`") });
+                    return Err(RulesError::Doc {
+                        file: file.into(),
+                        line: start,
+                        message: format!("profile `{other}`"),
+                    });
                 }
             },
         };
@@ -223,8 +257,16 @@ pub fn parse_docs(source: &str, file: &str) -> Result<Vec<RuleDoc>, RulesError> 
             title: need("title")?,
             severity,
             profile,
-            rows: get("rows").unwrap_or_default().split_whitespace().map(str::to_string).collect(),
-            peers: get("peers").unwrap_or_default().split_whitespace().map(str::to_string).collect(),
+            rows: get("rows")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            peers: get("peers")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
             what: need("what")?,
             why: need("why")?,
             fix: need("fix")?,
@@ -256,9 +298,13 @@ pub struct Suppression {
 /// in `Metadata.guard.SuppressionReasons` (`{rule id: reason}`).
 pub fn suppressions(template: &Value) -> Vec<Suppression> {
     let mut out = Vec::new();
-    let Some(resources) = template.get("Resources").and_then(Value::as_object) else { return out };
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return out;
+    };
     for (id, r) in resources {
-        let Some(guard) = r.get("Metadata").and_then(|m| m.get("guard")) else { continue };
+        let Some(guard) = r.get("Metadata").and_then(|m| m.get("guard")) else {
+            continue;
+        };
         let rules: Vec<&str> = match guard.get("SuppressedRules") {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
             Some(Value::String(s)) => vec![s.as_str()],
@@ -272,7 +318,11 @@ pub fn suppressions(template: &Value) -> Vec<Suppression> {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string);
-            out.push(Suppression { logical_id: id.clone(), rule: rule.to_string(), reason });
+            out.push(Suppression {
+                logical_id: id.clone(),
+                rule: rule.to_string(),
+                reason,
+            });
         }
     }
     out
@@ -295,9 +345,22 @@ pub fn run(
             }
             let doc = file.docs.iter().find(|d| d.id == result.name);
             let violations = if result.status == Status::Fail {
-                result
-                    .violations
-                    .iter()
+                // Nested clauses report the same spot more than once: keep one finding per
+                // pointer, preferring the rule's own message (it starts with its id).
+                let mut seen: Vec<&guard::Violation> = Vec::new();
+                for v in &result.violations {
+                    let own = |x: &guard::Violation| {
+                        x.message
+                            .as_deref()
+                            .is_some_and(|m| m.trim_start().starts_with(&result.name))
+                    };
+                    match seen.iter().position(|s| s.pointer == v.pointer) {
+                        Some(i) if !own(seen[i]) && own(v) => seen[i] = v,
+                        Some(_) => {}
+                        None => seen.push(v),
+                    }
+                }
+                seen.into_iter()
                     .map(|v| {
                         let message = v
                             .message
@@ -306,7 +369,10 @@ pub fn run(
                             .or_else(|| doc.map(|d| d.title.clone()))
                             .unwrap_or_else(|| format!("rule {} failed ({})", result.name, v.operator));
                         let mut f = Finding::new(
-                            Source::Guard { rule: result.name.clone(), file: file.name.clone() },
+                            Source::Guard {
+                                rule: result.name.clone(),
+                                file: file.name.clone(),
+                            },
                             stack,
                             v.pointer.clone(),
                             message,
@@ -327,7 +393,12 @@ pub fn run(
             } else {
                 Vec::new()
             };
-            runs.push(RuleRun { rule: result.name, file: file.name.clone(), status: result.status, violations });
+            runs.push(RuleRun {
+                rule: result.name,
+                file: file.name.clone(),
+                status: result.status,
+                violations,
+            });
         }
     }
     Ok(runs)
@@ -335,5 +406,9 @@ pub fn run(
 
 fn compact(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 120 { format!("{}...", &s[..s.floor_char_boundary(117)]) } else { s }
+    if s.len() > 120 {
+        format!("{}...", &s[..s.floor_char_boundary(117)])
+    } else {
+        s
+    }
 }

@@ -1,13 +1,16 @@
-use crate::checks::check_synthesis;
+use crate::checks::{TemplateCheck, check_synthesis};
 use crate::cli::SynthArgs;
 use crate::error::{Error, Exit};
 use crate::findings::Severity;
+use crate::ruleset::RuleSet;
 use crate::{config, output, synth};
 use std::io::Write;
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     let config = config::load(args.config.config.as_deref())?;
     let synthesis = synth::synthesize(&config, &args.envs)?;
+    let rules = RuleSet::new(RuleSet::builtin()?, Vec::new(), Vec::new())?;
+    let checks = check_synthesis(&synthesis, &rules)?;
 
     if args.stdout {
         let name = args.stack.as_deref().ok_or(Error::StdoutNeedsStack)?;
@@ -19,8 +22,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
                 name: name.to_string(),
                 known: synthesis.stacks.iter().map(|s| s.name.clone()).collect(),
             })?;
-        let findings = check_synthesis(&synthesis);
-        if report_findings(&findings) {
+        if report_findings(&checks) {
             return Ok(Exit::Violations);
         }
         let mut out = std::io::stdout().lock();
@@ -28,8 +30,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         return Ok(Exit::Ok);
     }
 
-    let findings = check_synthesis(&synthesis);
-    if report_findings(&findings) {
+    if report_findings(&checks) {
         eprintln!("nothing written: fix the errors above first");
         return Ok(Exit::Violations);
     }
@@ -64,8 +65,9 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
 }
 
 /// Prints findings to stderr; true when any is an error.
-fn report_findings(findings: &[crate::findings::Finding]) -> bool {
-    for f in findings {
+fn report_findings(checks: &[TemplateCheck]) -> bool {
+    let findings: Vec<&crate::findings::Finding> = checks.iter().flat_map(|c| c.all_findings()).collect();
+    for f in &findings {
         let level = if f.severity == Severity::Error {
             "error"
         } else {
@@ -79,5 +81,43 @@ fn report_findings(findings: &[crate::findings::Finding]) -> bool {
         };
         eprintln!("{level}: {at} {}: {}", f.pointer, f.message);
     }
-    findings.iter().any(|f| f.severity == Severity::Error)
+    let (mut pass, mut fail, mut skip) = (0, 0, 0);
+    for run in checks.iter().flat_map(|c| c.rules.iter()) {
+        match run.status {
+            crate::guard::Status::Pass => pass += 1,
+            crate::guard::Status::Fail => fail += 1,
+            crate::guard::Status::Skip => skip += 1,
+        }
+    }
+    let suppressions: Vec<String> = checks
+        .iter()
+        .flat_map(|c| {
+            c.suppressions.iter().map(move |s| {
+                format!(
+                    "  {} {} {}: {}",
+                    c.stack,
+                    s.logical_id,
+                    s.rule,
+                    s.reason.as_deref().unwrap_or("(no reason: an error)")
+                )
+            })
+        })
+        .collect();
+    if !suppressions.is_empty() {
+        eprintln!("suppressions in effect:");
+        for s in &suppressions {
+            eprintln!("{s}");
+        }
+    }
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    eprintln!(
+        "checked {} templates: rules {pass} PASS, {fail} FAIL, {skip} SKIP; {errors} error{}, {} warning{}, {} suppression{}",
+        checks.len(),
+        if errors == 1 { "" } else { "s" },
+        findings.len() - errors,
+        if findings.len() - errors == 1 { "" } else { "s" },
+        suppressions.len(),
+        if suppressions.len() == 1 { "" } else { "s" },
+    );
+    errors > 0
 }

@@ -109,6 +109,29 @@ pub struct ResourceOptions {
     pub metadata: Option<Value>,
 }
 
+impl ResourceOptions {
+    /// Suppresses Guard rules for this resource, each with the reason it does not apply
+    /// (`Metadata.guard.SuppressedRules`, cfn-guard's convention, plus
+    /// `Metadata.guard.SuppressionReasons`, which kiro-infra requires and reports).
+    pub fn suppress(mut self, rules: &[(&str, &str)]) -> Self {
+        let ids: Vec<Value> = rules.iter().map(|(id, _)| Value::String(id.to_string())).collect();
+        let reasons: serde_json::Map<String, Value> = rules
+            .iter()
+            .map(|(id, why)| (id.to_string(), Value::String(why.to_string())))
+            .collect();
+        let mut guard = serde_json::Map::new();
+        guard.insert("SuppressedRules".into(), Value::Array(ids));
+        guard.insert("SuppressionReasons".into(), Value::Object(reasons));
+        let mut metadata = match self.metadata.take() {
+            Some(Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        metadata.insert("guard".into(), Value::Object(guard));
+        self.metadata = Some(Value::Object(metadata));
+        self
+    }
+}
+
 /// Why a resource could not be added to a template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {

@@ -11,7 +11,7 @@ pub const ROLLBACK_PY: &str = include_str!("assets/rollback.py");
 pub const ROLLBACK_HANDLER: &str = "index.handler";
 
 /// A Lambda runtime AWS supports today.
-pub const ROLLBACK_RUNTIME: &str = "python3.12";
+pub const ROLLBACK_RUNTIME: &str = "python3.14";
 
 /// The most bytes CloudFormation accepts in an inline `ZipFile`.
 pub const ZIP_FILE_MAX_BYTES: usize = 4096;

@@ -189,13 +189,9 @@ pub fn build(cx: &Context, core: &CoreExports, pipeline: &PipelineExports) -> Re
                     "aws:SourceArn",
                     serde_json::to_value(rule.arn()).unwrap_or(Value::Null),
                 ),
-                Statement::deny(
-                    "DenyInsecureTransport",
-                    &["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
-                    vec![dlq.arn()],
-                )
-                .principal(Principal::Everyone)
-                .condition("Bool", "aws:SecureTransport", json!("false")),
+                Statement::deny("DenyInsecureTransport", &["sqs:*"], vec![dlq.arn()])
+                    .principal(Principal::Everyone)
+                    .condition("Bool", "aws:SecureTransport", json!("false")),
             ]),
         },
     )?;
