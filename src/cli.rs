@@ -32,6 +32,79 @@ pub enum Command {
     Synth(SynthArgs),
     /// Print the JSON Schema of the config file (for editors and yaml-language-server).
     Schema,
+    /// List, explain and test Guard rules (built-in or your own).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules with their severity, profile and the equivalent peer ids.
+    #[command(
+        after_help = "Examples:\n  kiro-infra rules list\n  kiro-infra rules list --format markdown   (the README's rule table)\n  kiro-infra rules list --rules my-rules/ --no-builtin-rules"
+    )]
+    List(RulesListArgs),
+    /// Print one rule's documentation: what it checks, why, how to fix, peer ids.
+    Explain(RulesExplainArgs),
+    /// Run Guard test files (the `cfn-guard test` format) and report every expectation not met.
+    #[command(
+        after_help = "Examples:\n  kiro-infra rules test                       every rules/X.guard with rules/tests/X_tests.yaml\n  kiro-infra rules test -d my-rules\n  kiro-infra rules test -r s3.guard -t s3_tests.yaml\n\nExit 0 when every expectation is met, 3 on any mismatch, 1 on bad input."
+    )]
+    Test(RulesTestArgs),
+}
+
+/// Where rules come from.
+#[derive(Debug, Args)]
+pub struct RulesSourceArgs {
+    /// A .guard file or a directory of them, added to the built-in rules (repeatable)
+    #[arg(long = "rules", short = 'r', value_name = "FILE_OR_DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Run only the --rules given, not the built-in ones
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    #[command(flatten)]
+    pub source: RulesSourceArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesExplainArgs {
+    /// The rule id, e.g. S3_BUCKET_SSE_KMS
+    pub id: String,
+    #[command(flatten)]
+    pub source: RulesSourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    /// A rules file (with -t)
+    #[arg(short = 'r', long = "rules-file", value_name = "FILE", requires = "tests")]
+    pub rules_file: Option<PathBuf>,
+    /// Its test file (with -r)
+    #[arg(short = 't', long = "tests", value_name = "FILE", requires = "rules_file")]
+    pub tests: Option<PathBuf>,
+    /// A directory of X.guard files with tests in DIR/tests/X_tests.yaml (or DIR/X_tests.yaml)
+    #[arg(
+        short = 'd',
+        long = "dir",
+        value_name = "DIR",
+        conflicts_with = "rules_file",
+        default_value = "rules"
+    )]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

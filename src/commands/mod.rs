@@ -1,6 +1,7 @@
 //! One module per subcommand. They orchestrate the library's stages and print; they own no
 //! domain logic.
 
+pub mod rules;
 pub mod schema;
 pub mod synth;
 
@@ -12,5 +13,6 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Synth(args) => synth::run(&args),
         Command::Schema => schema::run(),
+        Command::Rules(cmd) => rules::run(cmd),
     }
 }
