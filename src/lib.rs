@@ -10,4 +10,5 @@
 //! ```
 
 pub mod findings;
+pub mod stacks;
 pub mod template_io;

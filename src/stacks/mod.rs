@@ -1,0 +1,3 @@
+//! The three stacks of every environment. (Minimal: the assets they embed.)
+
+pub mod assets;
