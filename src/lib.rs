@@ -10,5 +10,6 @@
 //! ```
 
 pub mod findings;
+pub mod report;
 pub mod stacks;
 pub mod template_io;
