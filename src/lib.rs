@@ -19,6 +19,7 @@ pub mod guard;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod ruleset;
 pub mod stacks;
 pub mod synth;
