@@ -30,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Render every environment's stacks, check them, and write templates/ atomically.
     Synth(SynthArgs),
+    /// Run the built-in rules, resource schemas and limits on any CloudFormation template
+    /// (JSON or YAML), a directory of them, or (no PATH) a fresh synth.
+    Check(CheckArgs),
     /// Print the JSON Schema of the config file (for editors and yaml-language-server).
     Schema,
     /// List, explain and test Guard rules (built-in or your own).
@@ -142,4 +145,49 @@ pub struct SynthArgs {
     /// Write nothing; exit 3 and name the files when the output directory differs from a fresh synth
     #[arg(long, conflicts_with = "stdout")]
     pub check: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kiro-infra check                                      a fresh synth of every environment
+  kiro-infra check template.yaml other.json             any CloudFormation template (JSON, YAML with !Ref etc.)
+  kiro-infra check cdk.out/ --format sarif > out.sarif  a directory; SARIF 2.1.0 for code scanning
+  kiro-infra check t.json --rules my-rules/ --no-builtin-rules
+  kiro-infra check t.json --profile pci-dss             add the PCI DSS rules
+
+Exit 0 when nothing fails, 3 when a rule or check fails, 1 on bad input.
+Suppress a rule for one resource with Metadata.guard.SuppressedRules plus a written reason in
+Metadata.guard.SuppressionReasons (see `kiro-infra rules explain ID`).")]
+pub struct CheckArgs {
+    /// Templates or directories of templates (*.json, *.yaml, *.yml, *.template) [default: a fresh synth]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: RulesSourceArgs,
+    /// Also run the optional rules of a profile: nist-800-53, pci-dss, hipaa, serverless (repeatable)
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// Also run this rule, whatever its profile (repeatable)
+    #[arg(long = "rule", value_name = "ID")]
+    pub enable: Vec<String>,
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Colour in text output (default: only on a terminal)
+    #[arg(long)]
+    pub no_color: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// With no PATH: the environments to synthesize and check (repeatable) [default: all]
+    #[arg(long = "env", value_name = "NAME")]
+    pub envs: Vec<String>,
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand. They orchestrate the library's stages and print; they own no
 //! domain logic.
 
+pub mod check;
 pub mod rules;
 pub mod schema;
 pub mod synth;
@@ -12,6 +13,7 @@ use crate::error::{Error, Exit};
 pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Synth(args) => synth::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Schema => schema::run(),
         Command::Rules(cmd) => rules::run(cmd),
     }

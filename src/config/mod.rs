@@ -5,7 +5,7 @@
 //! One struct, [`EnvConfig`], describes an environment; the file's JSON Schema is generated from
 //! it (`kiro-infra schema`) with every field optional, since the file only overrides.
 
-mod lines;
+pub(crate) mod lines;
 mod load;
 
 pub use load::{ConfigError, ConfigProblem, load, load_str};
