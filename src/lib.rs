@@ -11,3 +11,4 @@
 
 pub mod findings;
 pub mod template_io;
+pub mod validate;
