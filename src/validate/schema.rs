@@ -821,8 +821,35 @@ fn findings_for(err: &ValidationError<'_>, stack: &str, base: &str, instance: &V
             vec![f(format!("array has fewer than {limit} items")).expected(format!("at least {limit} items"))]
         }
         K::UniqueItems => vec![f("array items are not unique".to_string()).actual(short(&value))],
-        K::AnyOf { .. } | K::OneOfNotValid { .. } => {
-            vec![f(format!("value {} matches none of the allowed forms", short(&value))).actual(short(&value))]
+        K::AnyOf { context } | K::OneOfNotValid { context } => {
+            // The branch that got furthest: not a type mismatch at this very location.
+            let here = err.instance_path().as_str();
+            let branch = context
+                .iter()
+                .find(|b| {
+                    !b.iter()
+                        .any(|e| matches!(e.kind(), K::Type { .. }) && e.instance_path().as_str() == here)
+                })
+                .or_else(|| context.first());
+            let why: Vec<String> = branch
+                .into_iter()
+                .flatten()
+                .filter(|e| !matches!(classify(e, instance), Disposition::Drop))
+                .map(|e| {
+                    let rel = e.instance_path().as_str().strip_prefix(here).unwrap_or("");
+                    if rel.is_empty() {
+                        e.to_string()
+                    } else {
+                        format!("at {rel}: {e}")
+                    }
+                })
+                .collect();
+            let message = if why.is_empty() {
+                "value matches none of the allowed forms".to_string()
+            } else {
+                format!("value matches none of the allowed forms: {}", why.join("; "))
+            };
+            vec![f(message).actual(short(&value))]
         }
         K::Custom { message, .. } => vec![f(message.clone())],
         _ => vec![f(err.to_string()).actual(short(&value))],
