@@ -24,3 +24,4 @@ pub mod ruleset;
 pub mod stacks;
 pub mod synth;
 pub mod template_io;
+pub mod validate;
