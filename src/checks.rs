@@ -3,11 +3,9 @@
 
 use crate::findings::{Finding, Source};
 use crate::ruleset::{self, RuleRun, RuleSet, RulesError};
-use crate::synth::{INLINE_TEMPLATE_LIMIT, Synthesis};
+use crate::synth::Synthesis;
+use crate::validate::{self, crossstack, limits};
 use serde_json::Value;
-
-/// CloudFormation's hard limit on a template body uploaded through S3.
-pub const TEMPLATE_BODY_LIMIT: usize = 1_000_000;
 
 /// What checking one template found.
 #[derive(Debug, Clone)]
@@ -34,18 +32,33 @@ pub fn check_synthesis(synthesis: &Synthesis, rules: &RuleSet) -> Result<Vec<Tem
     let mut out = Vec::new();
     for stack in &synthesis.stacks {
         let line_of = |p: &str| stack.rendered.line_of(p);
-        out.push(check_template(
-            &stack.name,
-            &stack.value,
-            stack.rendered.text.len(),
-            rules,
-            &line_of,
-        )?);
+        let mut check = check_template(&stack.name, &stack.value, stack.rendered.text.len(), rules, &line_of)?;
+        if let Some(mut f) = limits::check_stack_name(&stack.name) {
+            f.line = line_of(&f.pointer);
+            check.findings.push(f);
+        }
+        out.push(check);
+    }
+    // Cross-stack: every import has an export in an earlier stack of the same environment.
+    for env in &synthesis.environments {
+        let stacks: Vec<(&str, &Value)> = synthesis
+            .stacks
+            .iter()
+            .filter(|s| &s.environment == env)
+            .map(|s| (s.name.as_str(), &s.value))
+            .collect();
+        for mut f in crossstack::check_environment(&stacks) {
+            if let Some((i, s)) = synthesis.stacks.iter().enumerate().find(|(_, s)| s.name == f.stack) {
+                f.line = s.rendered.line_of(&f.pointer);
+                out[i].findings.push(f);
+            }
+        }
     }
     Ok(out)
 }
 
-/// Runs every single-template check (limits, suppressions, rules) on one template.
+/// Runs every single-template check (resource schemas and intrinsics, limits, suppressions,
+/// rules) on one template.
 pub fn check_template(
     stack: &str,
     template: &Value,
@@ -53,7 +66,8 @@ pub fn check_template(
     rules: &RuleSet,
     line_of: &dyn Fn(&str) -> Option<usize>,
 ) -> Result<TemplateCheck, RulesError> {
-    let mut findings = limits(stack, template, bytes);
+    let mut findings = validate::validate_template(stack, template);
+    findings.extend(limits::check_limits(stack, template, bytes));
     let suppressions = ruleset::suppressions(template);
     for s in &suppressions {
         if s.reason.is_none() {
@@ -85,43 +99,4 @@ pub fn check_template(
         rules,
         suppressions,
     })
-}
-
-/// Size and count limits of one template.
-pub fn limits(stack: &str, template: &Value, bytes: usize) -> Vec<Finding> {
-    let mut out = Vec::new();
-    if bytes > TEMPLATE_BODY_LIMIT {
-        out.push(
-            Finding::new(
-                Source::Limit,
-                stack,
-                "",
-                format!("the template is {bytes} bytes; CloudFormation accepts at most {TEMPLATE_BODY_LIMIT}"),
-            )
-            .fix("split the stack"),
-        );
-    } else if bytes > INLINE_TEMPLATE_LIMIT {
-        out.push(
-            Finding::new(
-                Source::Limit,
-                stack,
-                "",
-                format!("the template is {bytes} bytes, over the {INLINE_TEMPLATE_LIMIT}-byte inline limit"),
-            )
-            .fix("deploy with --s3-bucket (the manifest's deploy command does)")
-            .warning(),
-        );
-    }
-    for (section, max) in [("Resources", 500), ("Outputs", 200), ("Parameters", 200)] {
-        let n = template.get(section).and_then(Value::as_object).map_or(0, |m| m.len());
-        if n > max {
-            out.push(Finding::new(
-                Source::Limit,
-                stack,
-                format!("/{section}"),
-                format!("{n} {section}; CloudFormation accepts at most {max}"),
-            ));
-        }
-    }
-    out
 }

@@ -325,10 +325,8 @@ fn rollback_role(
         Statement::allow(
             "WriteOwnLogGroup",
             &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![
-                Expr::arn("logs", &format!("log-group:{log_group}")),
-                Expr::arn("logs", &format!("log-group:{log_group}:log-stream:*")),
-            ],
+            // `NAME:*` covers the group (CreateLogStream) and its streams (PutLogEvents).
+            vec![Expr::arn("logs", &format!("log-group:{log_group}:*"))],
         ),
         Statement::allow(
             "FindAndRecordDeployments",

@@ -33,6 +33,9 @@ const STAGES: [(&str, &[(&str, &str)]); 4] = [
 /// The approval action the runbook's `put-approval-result` names.
 pub const APPROVAL_ACTION: &str = "Approve_Production_Deployment";
 const SOURCE_ACTION: &str = "GitHub_Source";
+/// Namespaces of the source and build actions' output variables.
+const SOURCE_NAMESPACE: &str = "SourceVariables";
+const BUILD_NAMESPACE: &str = "BuildVariables";
 
 pub fn build(cx: &Context, core: &CoreExports) -> Result<(Template, PipelineExports), TemplateError> {
     let n = &cx.naming;
@@ -183,10 +186,8 @@ fn codebuild_role(cx: &Context, project: &str) -> iam::Role {
     let mut statements = vec![Statement::allow(
         "WriteOwnLogGroup",
         &["logs:CreateLogStream", "logs:PutLogEvents"],
-        vec![
-            Expr::arn("logs", &format!("log-group:{log_group}")),
-            Expr::arn("logs", &format!("log-group:{log_group}:log-stream:*")),
-        ],
+        // `NAME:*` covers the group (CreateLogStream) and its streams (PutLogEvents).
+        vec![Expr::arn("logs", &format!("log-group:{log_group}:*"))],
     )];
     if let Some(target) = project.strip_prefix("deploy-") {
         statements.extend(deploy_statements(cx, target));
@@ -368,7 +369,19 @@ fn codebuild_action(
 ) -> cp::Action {
     let mut configuration = IndexMap::new();
     configuration.insert("ProjectName".to_string(), project.reference());
+    let is_build = output.is_some();
+    if name.starts_with("Deploy_") {
+        // What the deploy buildspecs record in the deployments table (the rollback Lambda stops
+        // `PIPELINE_EXECUTION_ID`) and how they time a deployment.
+        let vars = serde_json::json!([
+            {"name": "PIPELINE_EXECUTION_ID", "value": "#{codepipeline.PipelineExecutionId}"},
+            {"name": "COMMIT_ID", "value": format!("#{{{SOURCE_NAMESPACE}.CommitId}}")},
+            {"name": "PIPELINE_STARTED_AT", "value": format!("#{{{BUILD_NAMESPACE}.PIPELINE_STARTED_AT}}")}
+        ]);
+        configuration.insert("EnvironmentVariables".to_string(), Expr::Str(vars.to_string()));
+    }
     cp::Action {
+        namespace: is_build.then(|| BUILD_NAMESPACE.to_string()),
         name: name.into(),
         action_type_id: cp::ActionTypeId {
             category: if output.is_some() { "Build" } else { "Test" },
@@ -422,6 +435,7 @@ fn pipeline(
             configuration: source_config,
             input_artifacts: None,
             output_artifacts: artifact("SourceOutput"),
+            namespace: Some(SOURCE_NAMESPACE.to_string()),
         }],
     }];
     for (stage, actions) in STAGES {
@@ -446,6 +460,7 @@ fn pipeline(
                 configuration,
                 input_artifacts: None,
                 output_artifacts: None,
+                namespace: None,
             });
             order += 1;
         }

@@ -62,6 +62,8 @@ pub struct Action {
     pub configuration: IndexMap<String, Expr>,
     pub input_artifacts: Option<Vec<ArtifactName>>,
     pub output_artifacts: Option<Vec<ArtifactName>>,
+    /// Exposes the action's output variables as `#{Namespace.Name}` to later actions.
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
