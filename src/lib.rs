@@ -9,5 +9,6 @@
 //!   -> output   (templates/ files | report: text, JSON, SARIF, JUnit | diff)
 //! ```
 
+pub mod diff;
 pub mod findings;
 pub mod template_io;
