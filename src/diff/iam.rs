@@ -106,6 +106,9 @@ fn change(kind: StatementChange, key: &(String, String), t: &str, s: &Stmt, reas
 /// Why an added Allow statement widens access compared with the Allow statements before.
 fn widening(s: &Stmt, before: &[Stmt]) -> Vec<String> {
     let allows: Vec<&Stmt> = before.iter().filter(|t| t.effect == "Allow").collect();
+    if allows.is_empty() {
+        return vec!["new grant".to_string()];
+    }
     if allows.iter().any(|t| covers(t, s)) {
         return vec![];
     }

@@ -395,7 +395,7 @@ fn iam_text_table(changes: &[IamChange], pal: &Palette) -> String {
     let rows = iam_rows(changes);
     let mut widths = IAM_HEADER.map(|h| h.chars().count());
     for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r.cells.iter()) {
+        for (w, c) in widths.iter_mut().zip(r.cells.iter()).take(IAM_HEADER.len() - 1) {
             *w = (*w).max(c.chars().count().min(60));
         }
     }
@@ -406,7 +406,11 @@ fn iam_text_table(changes: &[IamChange], pal: &Palette) -> String {
             if i > 0 {
                 s.push_str(" | ");
             }
-            let c = truncate(c, 60);
+            let c = if i + 1 == cells.len() {
+                c.clone()
+            } else {
+                truncate(c, 60)
+            };
             let pad = w.saturating_sub(c.chars().count());
             s.push_str(&c);
             s.push_str(&" ".repeat(pad));
@@ -416,12 +420,8 @@ fn iam_text_table(changes: &[IamChange], pal: &Palette) -> String {
     };
     line(IAM_HEADER.iter().map(|s| s.to_string()).collect(), &mut out);
     for r in rows {
-        let mut cells = r.cells.to_vec();
-        if let Some(first) = cells.first_mut() {
-            *first = first.clone();
-        }
-        let painted = pal.on;
-        if painted {
+        let cells = r.cells.to_vec();
+        if pal.on {
             // Colour the whole row by its sign; padding computed on the plain text.
             let mut s = String::new();
             line(cells.clone(), &mut s);
@@ -467,7 +467,7 @@ pub fn markdown(report: &DiffReport) -> String {
 pub fn markdown_capped(report: &DiffReport, limit: usize) -> String {
     let mut head = String::from("### kiro-infra diff\n\n");
     if !report.has_changes() {
-        head.push_str("No changes.\n");
+        head.push_str("No changes.\n\n");
     }
     head.push_str("| Stack | Status | Add | Change | Replace | Remove | IAM |\n|---|---|--:|--:|--:|--:|---|\n");
     for s in &report.stacks {
@@ -511,13 +511,21 @@ pub fn markdown_capped(report: &DiffReport, limit: usize) -> String {
     }
     let hidden_masked: usize = report.stacks.iter().map(|s| s.hidden.masked).sum();
     let hidden_reordered: usize = report.stacks.iter().map(|s| s.hidden.reordered).sum();
-    if hidden_masked + hidden_reordered > 0 {
-        let _ = writeln!(
-            head,
-            "\n_Hidden: {hidden_masked} masked value{} (secrets, dynamic references), {hidden_reordered} array{} reordered only._",
-            plural(hidden_masked),
+    let mut hidden = Vec::new();
+    if hidden_masked > 0 {
+        hidden.push(format!(
+            "{hidden_masked} masked value{} (secrets, dynamic references)",
+            plural(hidden_masked)
+        ));
+    }
+    if hidden_reordered > 0 {
+        hidden.push(format!(
+            "{hidden_reordered} array{} reordered only (order does not matter)",
             plural(hidden_reordered)
-        );
+        ));
+    }
+    if !hidden.is_empty() {
+        let _ = writeln!(head, "\n_Hidden: {}._", hidden.join(", "));
     }
 
     let blocks: Vec<String> = report

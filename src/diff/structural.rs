@@ -179,10 +179,15 @@ impl Walker<'_> {
         let ac: Vec<String> = a.iter().map(canonical).collect();
         let mut b_used = vec![false; b.len()];
         let mut a_left = Vec::new();
+        // For each item after, the item before it matched or was paired with.
+        let mut origin: Vec<Option<usize>> = vec![None; a.len()];
         for (ai, c) in ac.iter().enumerate() {
             let hit = bc.iter().enumerate().find(|(bi, bcv)| !b_used[*bi] && *bcv == c);
             match hit {
-                Some((bi, _)) => b_used[bi] = true,
+                Some((bi, _)) => {
+                    b_used[bi] = true;
+                    origin[ai] = Some(bi);
+                }
                 None => a_left.push(ai),
             }
         }
@@ -204,13 +209,35 @@ impl Walker<'_> {
                 None => a_rest.push(ai),
             }
         }
+        // Then by similarity: objects sharing at least half of their entries.
+        let mut unpaired = Vec::new();
+        for ai in a_rest {
+            let best = b_left
+                .iter()
+                .enumerate()
+                .map(|(pos, bi)| (pos, similarity(&b[*bi], &a[ai])))
+                .filter(|(_, s)| *s > 0)
+                .max_by_key(|(pos, s)| (*s, std::cmp::Reverse(*pos)));
+            match best {
+                Some((pos, _)) => pairs.push((b_left.remove(pos), ai)),
+                None => unpaired.push(ai),
+            }
+        }
+        let mut a_rest = unpaired;
         if a_rest.len() == b_left.len() {
             pairs.extend(b_left.drain(..).zip(a_rest.drain(..)));
         }
-        for bi in b_left {
-            self.path.push(Seg::Index(bi));
-            self.emit(ChangeKind::Remove, b.get(bi), None, key);
-            self.path.pop();
+        if b_left.is_empty() && a_rest.is_empty() {
+            for (bi, ai) in &pairs {
+                if let Some(o) = origin.get_mut(*ai) {
+                    *o = Some(*bi);
+                }
+            }
+            let order: Vec<usize> = origin.iter().flatten().copied().collect();
+            if order.windows(2).any(|w| w[0] > w[1]) {
+                self.hidden.reordered += 1;
+                self.push(ChangeKind::Reorder, None, None, false);
+            }
         }
         pairs.sort_by_key(|p| p.1);
         for (bi, ai) in pairs {
@@ -219,6 +246,11 @@ impl Walker<'_> {
                 self.walk(bv, av, key, false, in_json);
                 self.path.pop();
             }
+        }
+        for bi in b_left {
+            self.path.push(Seg::Index(bi));
+            self.emit(ChangeKind::Remove, b.get(bi), None, key);
+            self.path.pop();
         }
         for ai in a_rest {
             self.path.push(Seg::Index(ai));
@@ -260,23 +292,55 @@ impl Walker<'_> {
                 };
             }
         }
+        // Walk the table; between two kept items, pair deleted and inserted items by position
+        // (a changed item), the rest are removed or added.
         let (mut i, mut j) = (0, 0);
+        let (mut dels, mut inss): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
         while i < n || j < m {
             if i < n && j < m && b[i] == a[j] {
+                self.flush_run(b, a, &mut dels, &mut inss, key, in_json);
                 i += 1;
                 j += 1;
             } else if j < m && (i == n || table[at(i, j + 1)] >= table[at(i + 1, j)]) {
-                self.path.push(Seg::Index(j));
-                self.emit(ChangeKind::Add, None, a.get(j), key);
-                self.path.pop();
+                inss.push(j);
                 j += 1;
             } else {
-                self.path.push(Seg::Index(i));
-                self.emit(ChangeKind::Remove, b.get(i), None, key);
-                self.path.pop();
+                dels.push(i);
                 i += 1;
             }
         }
+        self.flush_run(b, a, &mut dels, &mut inss, key, in_json);
+    }
+
+    fn flush_run(
+        &mut self,
+        b: &[Value],
+        a: &[Value],
+        dels: &mut Vec<usize>,
+        inss: &mut Vec<usize>,
+        key: &str,
+        in_json: bool,
+    ) {
+        let paired = dels.len().min(inss.len());
+        for (bi, ai) in dels.iter().zip(inss.iter()) {
+            if let (Some(bv), Some(av)) = (b.get(*bi), a.get(*ai)) {
+                self.path.push(Seg::Index(*ai));
+                self.walk(bv, av, key, false, in_json);
+                self.path.pop();
+            }
+        }
+        for bi in dels.iter().skip(paired) {
+            self.path.push(Seg::Index(*bi));
+            self.emit(ChangeKind::Remove, b.get(*bi), None, key);
+            self.path.pop();
+        }
+        for ai in inss.iter().skip(paired) {
+            self.path.push(Seg::Index(*ai));
+            self.emit(ChangeKind::Add, None, a.get(*ai), key);
+            self.path.pop();
+        }
+        dels.clear();
+        inss.clear();
     }
 
     fn emit(&mut self, kind: ChangeKind, b: Option<&Value>, a: Option<&Value>, key: &str) {
@@ -319,6 +383,20 @@ impl Walker<'_> {
             masked,
             forces_replacement: None,
         });
+    }
+}
+
+/// Entries two objects share (same key, same value) when that is at least half of the larger
+/// one; 0 otherwise.
+fn similarity(b: &Value, a: &Value) -> usize {
+    let (Some(bo), Some(ao)) = (b.as_object(), a.as_object()) else {
+        return 0;
+    };
+    let shared = bo.iter().filter(|(k, v)| ao.get(*k) == Some(*v)).count();
+    if shared * 2 >= bo.len().max(ao.len()) {
+        shared
+    } else {
+        0
     }
 }
 
