@@ -187,17 +187,23 @@ fn iam_broadening() {
 #[test]
 fn masked_secret() {
     let r = snapshot_all("masked-secret");
-    assert_eq!(r.stacks[0].hidden.masked, 3);
+    assert_eq!(r.stacks[0].hidden.masked, 4);
     let all = format!(
         "{}{}{}",
         render::text(&r, false),
         render::json(&r),
         render::markdown(&r)
     );
-    for secret in ["old-password-123", "new-password-456", "token2", "db-password:2"] {
+    for secret in [
+        "old-password-123",
+        "new-password-456",
+        "token2",
+        "db-password:2",
+        "admin-pw",
+    ] {
         assert!(!all.contains(secret), "secret {secret} leaked");
     }
-    assert!(all.contains("3 masked values"));
+    assert!(all.contains("4 masked values"));
     // A non-secret change in the same resource is shown.
     assert!(all.contains("AllocatedStorage: \"20\" -> \"30\""));
 }
@@ -531,4 +537,107 @@ fn make_executable(path: &Path) {
         .permissions();
     perm.set_mode(0o755);
     std::fs::set_permissions(path, perm).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// No panics on any input
+
+fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(|i| json!(i)),
+        prop::sample::select(vec![
+            "Ref",
+            "Fn::GetAtt",
+            "Fn::Sub",
+            "Statement",
+            "Effect",
+            "Allow",
+            "Deny",
+            "Action",
+            "Resource",
+            "Principal",
+            "*",
+            "s3:*",
+            "{\"a\":[1,2]}",
+            "[1]",
+            "${A.Arn}",
+            "{{resolve:ssm-secure:x}}",
+            "Password",
+            "A",
+            "B",
+            "AWS::S3::Bucket",
+            "AWS::IAM::Role",
+            "Properties",
+            "Type",
+            "BucketName",
+            "Tags",
+            "Key",
+            "Retain",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "Resources",
+                        "Type",
+                        "Properties",
+                        "A",
+                        "B",
+                        "C",
+                        "Ref",
+                        "Fn::GetAtt",
+                        "Fn::Sub",
+                        "Statement",
+                        "Effect",
+                        "Action",
+                        "Resource",
+                        "Principal",
+                        "AWS",
+                        "Condition",
+                        "PolicyDocument",
+                        "Policies",
+                        "KeyPolicy",
+                        "BucketName",
+                        "DependsOn",
+                        "DeletionPolicy",
+                        "Tags",
+                        "NoEcho",
+                        "Default",
+                    ]),
+                    inner
+                ),
+                0..5
+            )
+            .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+    #[test]
+    fn any_pair_of_documents_diffs_and_renders(b in arb_json(), a in arb_json(), ra in arb_json()) {
+        // Also as resources of known policy-bearing types.
+        let wrap = |v: &Value, t: &str| json!({"Resources": {"A": {"Type": t, "Properties": v}, "B": v}});
+        for (bb, aa) in [(b.clone(), a.clone()), (wrap(&b, "AWS::IAM::Role"), wrap(&ra, "AWS::IAM::Role")),
+                         (wrap(&b, "AWS::S3::Bucket"), wrap(&a, "AWS::S3::BucketPolicy"))] {
+            let report = DiffReport::new(vec![diff_stack(
+                StackSides { stack: "S", environment: None, before: Some(&bb), after: Some(&aa) },
+                &BuiltinFacts,
+            )]);
+            let _ = render::text(&report, true);
+            let _ = render::markdown_capped(&report, 300);
+            let parsed: Value = serde_json::from_str(&render::json(&report)).unwrap_or_default();
+            proptest::prop_assert_eq!(&parsed["version"], &json!(1));
+            let md = render::markdown_capped(&report, 2_000);
+            proptest::prop_assert!(md.len() <= 2_000, "{} bytes", md.len());
+        }
+    }
 }

@@ -380,9 +380,7 @@ pub fn diff_stack(sides: StackSides<'_>, facts: &dyn SchemaFacts) -> StackDiff {
     let after = sides.after.unwrap_or(&empty);
     let mut hidden = Hidden::default();
 
-    let section = |t: &Value, name: &str| -> Map<String, Value> {
-        t.get(name).and_then(Value::as_object).cloned().unwrap_or_default()
-    };
+    let empty_map = Map::new();
 
     // Top-level keys other than the sections (Description, Transform, Metadata, ...).
     let mut template = Vec::new();
@@ -396,7 +394,10 @@ pub fn diff_stack(sides: StackSides<'_>, facts: &dyn SchemaFacts) -> StackDiff {
         }
     }
     let entries = |name: &str, hidden: &mut Hidden| -> Vec<EntryChange> {
-        let (b, a) = (section(before, name), section(after, name));
+        let (b, a) = (
+            section_of(before, name, &empty_map),
+            section_of(after, name, &empty_map),
+        );
         let keys: IndexSet<&String> = b.keys().chain(a.keys()).collect();
         keys.into_iter()
             .filter_map(|k| entry_change(k, b.get(k), a.get(k), hidden))
@@ -407,10 +408,10 @@ pub fn diff_stack(sides: StackSides<'_>, facts: &dyn SchemaFacts) -> StackDiff {
     let conditions = entries("Conditions", &mut hidden);
     let outputs = entries("Outputs", &mut hidden);
 
-    let before_res = section(before, "Resources");
-    let after_res = section(after, "Resources");
-    let resources = diff_resources(&before_res, &after_res, facts, &mut hidden);
-    let iam = iam::diff_iam(&before_res, &after_res);
+    let before_res = section_of(before, "Resources", &empty_map);
+    let after_res = section_of(after, "Resources", &empty_map);
+    let resources = diff_resources(before_res, after_res, facts, &mut hidden);
+    let iam = iam::diff_iam(before_res, after_res);
 
     let mut summary = Summary::default();
     for r in &resources {
@@ -458,6 +459,10 @@ pub fn diff_stack(sides: StackSides<'_>, facts: &dyn SchemaFacts) -> StackDiff {
 /// Diffs every pair and totals the result.
 pub fn diff_stacks(pairs: &[StackSides<'_>], facts: &dyn SchemaFacts) -> DiffReport {
     DiffReport::new(pairs.iter().map(|p| diff_stack(*p, facts)).collect())
+}
+
+fn section_of<'a>(t: &'a Value, name: &str, empty: &'a Map<String, Value>) -> &'a Map<String, Value> {
+    t.get(name).and_then(Value::as_object).unwrap_or(empty)
 }
 
 fn object_keys(v: &Value) -> impl Iterator<Item = &String> {

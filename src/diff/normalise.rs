@@ -34,6 +34,27 @@ pub fn has_secure_dynamic_ref(s: &str) -> bool {
     s.contains("{{resolve:secretsmanager:") || s.contains("{{resolve:ssm-secure:")
 }
 
+/// A key name that always masks: used for the `Default` of a `NoEcho` parameter.
+pub const SECRET_KEY: &str = "Secret";
+
+/// An object with `NoEcho: true` (a parameter whose value is never shown).
+pub fn is_no_echo(map: &Map<String, Value>) -> bool {
+    match map.get("NoEcho") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// The key to judge masking by for child `key` of `parent`.
+pub fn masking_key<'a>(parent: &Map<String, Value>, key: &'a str) -> &'a str {
+    if key == "Default" && is_no_echo(parent) {
+        SECRET_KEY
+    } else {
+        key
+    }
+}
+
 /// The text shown instead of a masked value.
 pub const MASK: &str = "(masked)";
 
@@ -247,6 +268,12 @@ mod tests {
         let (v, m) = mask(&json!("{{resolve:secretsmanager:db:SecretString:pw}}"), "Value");
         assert!(m);
         assert_eq!(v, json!(MASK));
+        let (v, m) = mask(
+            &json!({"Type": "String", "NoEcho": true, "Default": "pw"}),
+            "DbPassword",
+        );
+        assert!(m);
+        assert_eq!(v["Default"], json!(MASK));
         let (_, m) = mask(&json!({"Ref": "Param"}), "Password");
         assert!(!m, "a reference is not a literal secret");
         assert!(!is_secret_key("SecretArn"));

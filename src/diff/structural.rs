@@ -103,19 +103,20 @@ impl Walker<'_> {
             }
             (Value::Object(bo), Value::Object(ao)) => {
                 let parent_has_effect = bo.contains_key("Effect") || ao.contains_key("Effect");
+                let no_echo = normalise::is_no_echo(bo) || normalise::is_no_echo(ao);
                 for (k, bv) in bo {
                     let child_set = self.child_set_like(k, parent_has_effect, in_json);
                     self.path.push(Seg::Key(k.clone()));
                     match ao.get(k) {
-                        Some(av) => self.walk(bv, av, k, child_set, in_json),
-                        None => self.emit(ChangeKind::Remove, Some(bv), None, k),
+                        Some(av) => self.walk(bv, av, mkey(no_echo, k), child_set, in_json),
+                        None => self.emit(ChangeKind::Remove, Some(bv), None, mkey(no_echo, k)),
                     }
                     self.path.pop();
                 }
                 for (k, av) in ao {
                     if !bo.contains_key(k) {
                         self.path.push(Seg::Key(k.clone()));
-                        self.emit(ChangeKind::Add, None, Some(av), k);
+                        self.emit(ChangeKind::Add, None, Some(av), mkey(no_echo, k));
                         self.path.pop();
                     }
                 }
@@ -383,6 +384,15 @@ impl Walker<'_> {
             masked,
             forces_replacement: None,
         });
+    }
+}
+
+/// The key masking is judged by: a `NoEcho` parameter's `Default` is always a secret.
+fn mkey(no_echo: bool, k: &str) -> &str {
+    if no_echo && k == "Default" {
+        normalise::SECRET_KEY
+    } else {
+        k
     }
 }
 
