@@ -136,6 +136,8 @@ fn reorder_only() {
     let text = render::text(&r, false);
     assert!(text.contains("Hidden: 5 arrays reordered only"));
     assert!(text.contains("DependsOn: reordered only"));
+    assert_eq!(r.stacks[0].hidden.reformatted, 1);
+    assert!(text.contains("1 JSON string reformatted only"));
 }
 
 #[test]

@@ -248,7 +248,7 @@ fn groups(resources: &Map<String, Value>) -> Groups {
                     for (i, p) in policies.iter().enumerate() {
                         let name = p
                             .get("PolicyName")
-                            .map(|n| super::render::short(n))
+                            .map(super::render::short)
                             .unwrap_or_else(|| i.to_string());
                         if let Some(doc) = p.get("PolicyDocument") {
                             add(format!("/Properties/Policies[{name}]"), document(doc));

@@ -234,6 +234,8 @@ pub struct Hidden {
     pub masked: usize,
     /// Set-like arrays reported as "reordered only".
     pub reordered: usize,
+    /// JSON held in strings that differs only in formatting (not shown).
+    pub reformatted: usize,
 }
 
 /// Counts for the footer and the gates.

@@ -160,7 +160,7 @@ pub fn text(report: &DiffReport, colour: bool) -> String {
             StackStatus::Changed => "",
         };
         let _ = writeln!(out, "{}{}", pal.paint("1", &format!("Stack {}", stack.title())), status);
-        if stack.status == StackStatus::Unchanged && stack.hidden.reordered == 0 {
+        if stack.status == StackStatus::Unchanged && stack.hidden.reordered + stack.hidden.reformatted == 0 {
             continue;
         }
         stack_body(stack, &pal, true, &mut out);
@@ -197,7 +197,7 @@ fn stack_body(stack: &StackDiff, pal: &Palette, with_iam: bool, out: &mut String
         out.push_str(&iam_text_table(&stack.iam, pal));
     }
     let h = stack.hidden;
-    if h.masked + h.reordered > 0 {
+    if h.masked + h.reordered + h.reformatted > 0 {
         let mut parts = Vec::new();
         if h.masked > 0 {
             parts.push(format!(
@@ -211,6 +211,13 @@ fn stack_body(stack: &StackDiff, pal: &Palette, with_iam: bool, out: &mut String
                 "{} array{} reordered only (order does not matter)",
                 h.reordered,
                 plural(h.reordered)
+            ));
+        }
+        if h.reformatted > 0 {
+            parts.push(format!(
+                "{} JSON string{} reformatted only",
+                h.reformatted,
+                plural(h.reformatted)
             ));
         }
         let _ = writeln!(out, "Hidden: {}", parts.join(", "));
@@ -522,6 +529,13 @@ pub fn markdown_capped(report: &DiffReport, limit: usize) -> String {
         hidden.push(format!(
             "{hidden_reordered} array{} reordered only (order does not matter)",
             plural(hidden_reordered)
+        ));
+    }
+    let hidden_reformatted: usize = report.stacks.iter().map(|s| s.hidden.reformatted).sum();
+    if hidden_reformatted > 0 {
+        hidden.push(format!(
+            "{hidden_reformatted} JSON string{} reformatted only",
+            plural(hidden_reformatted)
         ));
     }
     if !hidden.is_empty() {

@@ -94,6 +94,10 @@ impl Walker<'_> {
                     && !secret
                     && let (Some(bj), Some(aj)) = (parse_json_string(bs), parse_json_string(as_))
                 {
+                    if bj == aj {
+                        self.hidden.reformatted += 1;
+                        return;
+                    }
                     self.path.push(Seg::Json);
                     self.walk(&bj, &aj, key, false, true);
                     self.path.pop();
