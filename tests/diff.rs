@@ -422,9 +422,23 @@ fn start_moto() -> Moto {
     }
 }
 
+/// The AWS CLI: `KIRO_AWS`, else `aws` next to `KIRO_PYTHON` (a venv), else `aws` on PATH.
+fn aws_program() -> String {
+    if let Ok(p) = std::env::var("KIRO_AWS") {
+        return p;
+    }
+    if let Ok(py) = std::env::var("KIRO_PYTHON")
+        && let Some(dir) = Path::new(&py).parent()
+        && dir.join("aws").is_file()
+    {
+        return dir.join("aws").display().to_string();
+    }
+    "aws".to_string()
+}
+
 /// `aws` with dummy credentials and an empty config home, so the user's profile never leaks in.
 fn aws(moto: &Moto) -> std::process::Command {
-    let mut c = std::process::Command::new("aws");
+    let mut c = std::process::Command::new(aws_program());
     c.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_SESSION_TOKEN", "testing")
@@ -452,7 +466,12 @@ fn deployed_against_moto() {
         ])
         .args(["--endpoint-url", &moto.endpoint, "--region", "us-east-1"])
         .output()
-        .unwrap_or_else(|e| panic!("cannot run `aws` ({e}): install the AWS CLI (`pip install awscli`)"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{}` ({e}): install the AWS CLI (`pip install awscli`) or set KIRO_AWS",
+                aws_program()
+            )
+        });
     assert!(
         out.status.success(),
         "create-stack failed: {}",
@@ -465,8 +484,9 @@ fn deployed_against_moto() {
     write(
         &wrapper,
         &format!(
-            "#!/bin/sh\nexport AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_CONFIG_FILE={0}/config AWS_SHARED_CREDENTIALS_FILE={0}/credentials\nunset AWS_PROFILE\nexec aws \"$@\"\n",
-            moto._home.path().display()
+            "#!/bin/sh\nexport AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_CONFIG_FILE={0}/config AWS_SHARED_CREDENTIALS_FILE={0}/credentials\nunset AWS_PROFILE\nexec '{1}' \"$@\"\n",
+            moto._home.path().display(),
+            aws_program()
         ),
     );
     make_executable(&wrapper);
@@ -519,8 +539,9 @@ fn deployed_against_moto() {
     write(
         &no_creds,
         &format!(
-            "#!/bin/sh\nunset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI\nexport AWS_CONFIG_FILE={0}/none AWS_SHARED_CREDENTIALS_FILE={0}/none AWS_EC2_METADATA_DISABLED=true\nexec aws \"$@\"\n",
-            moto._home.path().display()
+            "#!/bin/sh\nunset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI\nexport AWS_CONFIG_FILE={0}/none AWS_SHARED_CREDENTIALS_FILE={0}/none AWS_EC2_METADATA_DISABLED=true\nexec '{1}' \"$@\"\n",
+            moto._home.path().display(),
+            aws_program()
         ),
     );
     make_executable(&no_creds);
