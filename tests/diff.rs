@@ -496,43 +496,33 @@ fn deployed_against_moto() {
         region: Some("us-east-1".into()),
         endpoint_url: Some(moto.endpoint.clone()),
     };
-    let deployed = cli
-        .get_template("kiro-test-core")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|| panic!("the stack exists"));
     let mut current: Value = serde_json::from_str(template).unwrap_or_default();
     current["Resources"]["Queue"]["Properties"]["QueueName"] = json!("kiro-test-q2");
     current["Resources"]["Extra"] = json!({"Type": "AWS::SNS::Topic"});
-    let report = DiffReport::new(vec![diff_stack(
-        StackSides {
-            stack: "kiro-test-core",
-            environment: None,
-            before: Some(&deployed),
-            after: Some(&current),
-        },
-        &BuiltinFacts,
-    )]);
-    assert_eq!(
-        (report.summary.add, report.summary.replace, report.summary.change),
-        (1, 1, 0)
-    );
-
-    // A stack that does not exist: no baseline, everything added.
-    let missing = cli
-        .get_template("kiro-never-deployed")
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(missing.is_none());
-    let report = DiffReport::new(vec![diff_stack(
-        StackSides {
-            stack: "kiro-never-deployed",
-            environment: None,
-            before: missing.as_ref(),
-            after: Some(&current),
-        },
-        &BuiltinFacts,
-    )]);
-    assert_eq!(report.summary.add, 3);
-    assert!(render::text(&report, false).contains("new stack"));
+    let stack = |name: &str| StackTemplate {
+        name: name.to_string(),
+        environment: Some("test".into()),
+        stack_name: None,
+        order: None,
+        path: PathBuf::from(format!("{name}.template.json")),
+        template: current.clone(),
+    };
+    let synth = vec![stack("Core"), stack("NeverDeployed")];
+    let deployed = baseline::load_deployed(&synth, &cli, &|s: &StackTemplate| match s.name.as_str() {
+        "Core" => "kiro-test-core".to_string(),
+        _ => "kiro-never-deployed".to_string(),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(deployed.len(), 1, "only the deployed stack has a baseline");
+    assert_eq!(deployed[0].stack_name.as_deref(), Some("kiro-test-core"));
+    let report = diff_stacks(&baseline::pair(&deployed, &synth), &BuiltinFacts);
+    // The deployed stack: the queue's create-only name changed, one topic added.
+    let core = &report.stacks[0].summary;
+    assert_eq!((core.add, core.replace, core.change), (1, 1, 0));
+    // The stack that does not exist yet: no baseline, everything added.
+    assert_eq!(report.stacks[1].status, kiro_infra::diff::StackStatus::New);
+    assert_eq!(report.stacks[1].summary.add, 3);
+    assert!(render::text(&report, false).contains("Stack test/NeverDeployed (new stack"));
 
     // No credentials at all: a typed error, not a crash.
     let no_creds = moto._home.path().join("aws-nocreds.sh");

@@ -357,6 +357,31 @@ impl AwsCli {
     }
 }
 
+/// The deployed templates of `current` stacks that exist, named like them so [`pair`] matches
+/// them; a stack that does not exist yet has no baseline (it shows as new, all added).
+/// `stack_name` maps a stack to its CloudFormation stack name.
+pub fn load_deployed(
+    current: &[StackTemplate],
+    cli: &AwsCli,
+    stack_name: &dyn Fn(&StackTemplate) -> String,
+) -> Result<Vec<StackTemplate>, BaselineError> {
+    let mut out = Vec::new();
+    for s in current {
+        let name = stack_name(s);
+        if let Some(template) = cli.get_template(&name)? {
+            out.push(StackTemplate {
+                name: s.name.clone(),
+                environment: s.environment.clone(),
+                path: PathBuf::from(format!("deployed:{name}")),
+                stack_name: Some(name),
+                order: s.order,
+                template,
+            });
+        }
+    }
+    Ok(out)
+}
+
 fn classify_failure(
     stack: &str,
     status: &std::process::ExitStatus,

@@ -57,8 +57,10 @@ type Groups = IndexMap<(String, String), (String, Vec<Stmt>)>;
 
 /// Statement changes between two `Resources` sections.
 pub fn diff_iam(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<IamChange> {
-    let b = groups(before);
-    let a = groups(after);
+    // Only resources that differ can change statements.
+    let differs = |id: &String| before.get(id) != after.get(id);
+    let b = groups(before, &differs);
+    let a = groups(after, &differs);
     let mut out = Vec::new();
     let empty: Vec<Stmt> = Vec::new();
     let mut keys: Vec<&(String, String)> = b.keys().collect();
@@ -227,9 +229,12 @@ pub fn glob(pattern: &str, text: &str, ci: bool) -> bool {
     pi == p.len()
 }
 
-fn groups(resources: &Map<String, Value>) -> Groups {
+fn groups(resources: &Map<String, Value>, differs: &dyn Fn(&String) -> bool) -> Groups {
     let mut out: Groups = IndexMap::new();
     for (id, r) in resources {
+        if !differs(id) {
+            continue;
+        }
         let t = r.get("Type").and_then(Value::as_str).unwrap_or("");
         let Some(props) = r.get("Properties").and_then(Value::as_object) else {
             continue;

@@ -765,6 +765,12 @@ fn propagate(
     cache: &mut IndexMap<String, TypeFacts>,
     changes: &mut IndexMap<String, ResourceChange>,
 ) {
+    if !changes
+        .values()
+        .any(|c| matches!(c.action, Action::Replace | Action::MayReplace))
+    {
+        return;
+    }
     // (dependent, property path, target, verdict of the property)
     let mut edges: Vec<(String, String, String, Replacement)> = Vec::new();
     for (id, av) in after {

@@ -71,7 +71,11 @@ pub fn mask(value: &Value, key: &str) -> (Value, bool) {
             let intrinsic = map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::"));
             for (k, v) in map {
                 // Inside an intrinsic, the secret-ness comes from the property, not `Fn::Sub`.
-                let (mv, m) = if intrinsic { mask_refs_only(v) } else { mask(v, k) };
+                let (mv, m) = if intrinsic {
+                    mask_refs_only(v)
+                } else {
+                    mask(v, masking_key(map, k))
+                };
                 any |= m;
                 out.insert(k.clone(), mv);
             }

@@ -471,9 +471,12 @@ mod tests {
         };
         let b = json!({"Properties": {"Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}});
         let a = json!({"Properties": {"Tags": [{"Key": "b", "Value": "3"}, {"Key": "a", "Value": "1"}]}});
-        let (out, _) = run(b, a, &rules);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].path, "/Properties/Tags/0/Value");
-        assert_eq!(out[0].before, Some(json!("2")));
+        let (out, hidden) = run(b, a, &rules);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0].kind, ChangeKind::Reorder);
+        assert_eq!(out[0].path, "/Properties/Tags");
+        assert_eq!(out[1].path, "/Properties/Tags/0/Value");
+        assert_eq!(out[1].before, Some(json!("2")));
+        assert_eq!(hidden.reordered, 1);
     }
 }
