@@ -106,7 +106,13 @@ fn change(kind: StatementChange, key: &(String, String), t: &str, s: &Stmt, reas
 }
 
 /// Why an added Allow statement widens access compared with the Allow statements before.
+/// The action shown for an attached managed policy (`ManagedPolicyArns`).
+pub const MANAGED_POLICY: &str = "(managed policy attached)";
+
 fn widening(s: &Stmt, before: &[Stmt]) -> Vec<String> {
+    if s.action.iter().any(|a| a == MANAGED_POLICY) {
+        return vec![format!("managed policy attached: {}", s.resource.join(", "))];
+    }
     let allows: Vec<&Stmt> = before.iter().filter(|t| t.effect == "Allow").collect();
     if allows.is_empty() {
         return vec!["new grant".to_string()];
@@ -260,6 +266,24 @@ fn groups(resources: &Map<String, Value>, differs: &dyn Fn(&String) -> bool) -> 
                         }
                     }
                 }
+                // Each attached managed policy: one pseudo statement (its content is not in the template).
+                let arns = strings(props.get("ManagedPolicyArns"));
+                let attached = arns
+                    .into_iter()
+                    .map(|arn| {
+                        make(
+                            "Allow".into(),
+                            vec![],
+                            false,
+                            vec![MANAGED_POLICY.into()],
+                            false,
+                            vec![arn],
+                            false,
+                            None,
+                        )
+                    })
+                    .collect();
+                add("/Properties/ManagedPolicyArns".into(), attached);
             }
             "AWS::IAM::Policy"
             | "AWS::IAM::ManagedPolicy"
@@ -500,6 +524,27 @@ mod tests {
         );
         let added = c.iter().find(|x| x.change == StatementChange::Added);
         assert!(added.is_some_and(|a| a.reasons == vec!["condition removed or relaxed"]));
+    }
+
+    #[test]
+    fn attaching_a_managed_policy_is_broadening() {
+        let role = |arns: Value| -> Map<String, Value> {
+            json!({"R": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": arns}}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+        let c = diff_iam(
+            &role(json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"])),
+            &role(json!(["arn:aws:iam::aws:policy/ReadOnlyAccess", admin])),
+        );
+        assert_eq!(c.len(), 1);
+        assert!(c[0].broadened);
+        assert_eq!(c[0].reasons, vec![format!("managed policy attached: {admin}")]);
+        // Detaching is not broadening.
+        let c = diff_iam(&role(json!([admin])), &role(json!([])));
+        assert!(c.len() == 1 && !c[0].broadened);
     }
 
     #[test]
