@@ -587,20 +587,16 @@ fn diff_resources(
     let mut cache: IndexMap<String, TypeFacts> = IndexMap::new();
 
     // Renames: a removed resource and an added resource of the same type with equal properties.
-    let removed: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
-    let added: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    let removed: Vec<(&String, &Value)> = before.iter().filter(|(k, _)| !after.contains_key(*k)).collect();
+    let added: Vec<(&String, &Value)> = after.iter().filter(|(k, _)| !before.contains_key(*k)).collect();
     let mut renamed_to: IndexMap<&String, &String> = IndexMap::new(); // after id -> before id
     let mut renamed_from: IndexSet<&String> = IndexSet::new();
     if !removed.is_empty() && !added.is_empty() {
-        for a in &added {
-            let av = &after[a.as_str()];
-            let found = removed.iter().find(|r| {
-                !renamed_from.contains(**r) && {
-                    let bv = &before[r.as_str()];
-                    type_of(bv) == type_of(av) && properties_of(bv) == properties_of(av)
-                }
+        for (a, av) in &added {
+            let found = removed.iter().find(|(r, bv)| {
+                !renamed_from.contains(*r) && type_of(bv) == type_of(av) && properties_of(bv) == properties_of(av)
             });
-            if let Some(r) = found {
+            if let Some((r, _)) = found {
                 renamed_from.insert(r);
                 renamed_to.insert(a, r);
             }
