@@ -216,7 +216,8 @@ fn new_stack() {
     assert_eq!(r.stacks[0].status, kiro_infra::diff::StackStatus::New);
     assert_eq!(r.summary.add, 3);
     assert!(r.stacks[0].resources.iter().all(|c| c.action == Action::Add));
-    assert!(render::text(&r, false).contains("3 to add, 0 to change, 0 to replace, 0 to remove"));
+    assert!(render::text(&r, false).contains("3 to add, 0 to change, 0 to replace, 0 to remove; 2 other changes"));
+    assert!(!render::text(&r, false).contains("AWSTemplateFormatVersion"));
 }
 
 #[test]

@@ -185,7 +185,9 @@ pub enum ChangeKind {
 /// One change inside a resource (or a parameter, output, ...).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PropertyChange {
-    /// JSON pointer relative to the entry: `/Properties/BucketName`, `/DependsOn`.
+    /// JSON pointer relative to the entry: `/Properties/BucketName`, `/DependsOn`. Array
+    /// indices are positions in the current template, except for removed items (positions in
+    /// the baseline).
     pub path: String,
     /// When the change is inside JSON held in a string: the pointer inside that JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -389,6 +391,10 @@ pub fn diff_stack(sides: StackSides<'_>, facts: &dyn SchemaFacts) -> StackDiff {
     let keys: IndexSet<&String> = object_keys(before).chain(object_keys(after)).collect();
     for key in keys {
         if SECTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        // The format version of a stack that is new or removed is not news.
+        if key == "AWSTemplateFormatVersion" && (before.get(key).is_none() || after.get(key).is_none()) {
             continue;
         }
         if let Some(e) = entry_change(key, before.get(key), after.get(key), &mut hidden) {
