@@ -74,7 +74,9 @@ fn expand(v: &Value, stacks: &[(String, Value)], own: usize) -> Value {
                     Some((role, p)) => (ROLES.iter().position(|r| *r == role).unwrap_or(own), p),
                     None => (own, spec.as_str()),
                 };
-                let Some((name, template)) = stacks.get(index) else { return Value::Null };
+                let Some((name, template)) = stacks.get(index) else {
+                    return Value::Null;
+                };
                 let copied = template.pointer(pointer).cloned().unwrap_or(Value::Null);
                 if index == own {
                     return copied;
@@ -94,9 +96,13 @@ fn expand(v: &Value, stacks: &[(String, Value)], own: usize) -> Value {
 
 /// Applies `op` at absolute `pointer`; false when the parent is missing.
 fn apply(template: &mut Value, op: &str, pointer: &str, value: Option<Value>) -> bool {
-    let Some((parent, last)) = pointer.rsplit_once('/') else { return false };
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return false;
+    };
     let last = last.replace("~1", "/").replace("~0", "~");
-    let Some(parent) = template.pointer_mut(parent) else { return false };
+    let Some(parent) = template.pointer_mut(parent) else {
+        return false;
+    };
     match (op, parent) {
         ("set", Value::Object(map)) => {
             map.insert(last, value.unwrap_or(Value::Null));
@@ -127,11 +133,15 @@ fn run_corpus(stacks: &[(String, Value)], table: &[Value]) -> (usize, Vec<String
             continue;
         };
         let mut mutated: Vec<(String, Value)> = stacks.to_vec();
-        let Some((stack_name, template)) = mutated.get_mut(index) else { continue };
+        let Some((stack_name, template)) = mutated.get_mut(index) else {
+            continue;
+        };
         let prefix = match m.get("resource_type").and_then(Value::as_str) {
             Some(type_name) => {
                 let found = template.get("Resources").and_then(Value::as_object).and_then(|rs| {
-                    rs.iter().find(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(type_name)).map(|(id, _)| id.clone())
+                    rs.iter()
+                        .find(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(type_name))
+                        .map(|(id, _)| id.clone())
                 });
                 match found {
                     Some(logical_id) => format!("/Resources/{}", escape(&logical_id)),
@@ -156,25 +166,38 @@ fn run_corpus(stacks: &[(String, Value)], table: &[Value]) -> (usize, Vec<String
         let findings = check_all(&refs);
         match m.get("expect") {
             Some(Value::Object(expect)) => {
-                let pointer = format!("{prefix}{}", expect.get("pointer").and_then(Value::as_str).unwrap_or(""));
+                let pointer = format!(
+                    "{prefix}{}",
+                    expect.get("pointer").and_then(Value::as_str).unwrap_or("")
+                );
                 let fragment = expect.get("message").and_then(Value::as_str).unwrap_or("");
                 let severity = match expect.get("severity").and_then(Value::as_str) {
                     Some("warning") => Severity::Warning,
                     _ => Severity::Error,
                 };
-                let hit = findings
-                    .iter()
-                    .any(|f| f.stack == stack_name && f.pointer == pointer && f.message.contains(fragment) && f.severity == severity);
+                let hit = findings.iter().any(|f| {
+                    f.stack == stack_name
+                        && f.pointer == pointer
+                        && f.message.contains(fragment)
+                        && f.severity == severity
+                });
                 if !hit {
-                    let got: Vec<String> =
-                        findings.iter().map(|f| format!("[{:?}] {} {}: {}", f.severity, f.stack, f.pointer, f.message)).collect();
+                    let got: Vec<String> = findings
+                        .iter()
+                        .map(|f| format!("[{:?}] {} {}: {}", f.severity, f.stack, f.pointer, f.message))
+                        .collect();
                     failures.push(format!("{id}: expected {pointer} ~ {fragment:?}; got {got:#?}"));
                 }
             }
             _ => {
                 if !findings.is_empty() {
-                    let got: Vec<String> = findings.iter().map(|f| format!("{} {}: {}", f.stack, f.pointer, f.message)).collect();
-                    failures.push(format!("{id}: expected no finding (accepted by CloudFormation); got {got:#?}"));
+                    let got: Vec<String> = findings
+                        .iter()
+                        .map(|f| format!("{} {}: {}", f.stack, f.pointer, f.message))
+                        .collect();
+                    failures.push(format!(
+                        "{id}: expected no finding (accepted by CloudFormation); got {got:#?}"
+                    ));
                 }
             }
         }
@@ -190,12 +213,24 @@ fn table() -> Vec<Value> {
 #[test]
 fn every_mutation_is_caught_at_the_right_pointer() {
     let table = table();
-    let caught = table.iter().filter(|m| m.get("expect").is_some_and(Value::is_object)).count();
-    assert!(caught >= 40, "the corpus needs at least 40 caught mutations, has {caught}");
+    let caught = table
+        .iter()
+        .filter(|m| m.get("expect").is_some_and(Value::is_object))
+        .count();
+    assert!(
+        caught >= 40,
+        "the corpus needs at least 40 caught mutations, has {caught}"
+    );
     let stacks: Vec<(String, Value)> = base().into_iter().map(|(n, t)| (n.to_string(), t)).collect();
     let (applied, failures) = run_corpus(&stacks, &table);
     assert_eq!(applied, table.len(), "{failures:#?}");
-    assert!(failures.is_empty(), "{} of {} mutations failed:\n{}", failures.len(), table.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} mutations failed:\n{}",
+        failures.len(),
+        table.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -205,13 +240,20 @@ fn base_templates_cover_every_vendored_type() {
         .flat_map(|(_, t)| {
             t.get("Resources")
                 .and_then(Value::as_object)
-                .map(|rs| rs.values().filter_map(|r| r.get("Type")?.as_str().map(str::to_string)).collect::<Vec<_>>())
+                .map(|rs| {
+                    rs.values()
+                        .filter_map(|r| r.get("Type")?.as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         })
         .collect();
     types.sort();
     types.dedup();
-    let mut vendored: Vec<String> = kiro_infra::validate::schema::VENDORED.iter().map(|(n, _)| n.to_string()).collect();
+    let mut vendored: Vec<String> = kiro_infra::validate::schema::VENDORED
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
     vendored.sort();
     assert_eq!(types, vendored);
 }
@@ -229,7 +271,9 @@ fn mutations_apply_to_synthesized_templates_when_present() {
     for entry in entries.flatten() {
         let path = entry.path();
         let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("").to_string();
-        let Some(stack) = file.strip_suffix(".template.json") else { continue };
+        let Some(stack) = file.strip_suffix(".template.json") else {
+            continue;
+        };
         let role = if stack.contains("Core") {
             0
         } else if stack.contains("Monitoring") {
@@ -243,9 +287,17 @@ fn mutations_apply_to_synthesized_templates_when_present() {
         }
     }
     let stacks: Vec<(String, Value)> = by_role.into_iter().flatten().collect();
-    assert_eq!(stacks.len(), 3, "expected Core, Pipeline and Monitoring templates in {}", dir.display());
+    assert_eq!(
+        stacks.len(),
+        3,
+        "expected Core, Pipeline and Monitoring templates in {}",
+        dir.display()
+    );
     let refs: Vec<(&str, Value)> = stacks.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
-    let errors: Vec<Finding> = check_all(&refs).into_iter().filter(|f| f.severity == Severity::Error).collect();
+    let errors: Vec<Finding> = check_all(&refs)
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let (_, failures) = run_corpus(&stacks, &table());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
