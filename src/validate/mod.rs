@@ -273,6 +273,25 @@ mod tests {
     }
 
     #[test]
+    fn both_branches_of_fn_if_are_checked() {
+        let t = json!({"Conditions": {"Prod": {"Fn::Equals": ["a", "b"]}}, "Resources": {
+            "Rule": {"Type": "AWS::Events::Rule", "Properties": {
+                "State": {"Fn::If": ["Prod", "ENABLED", "ON"]},
+                "EventPattern": {"Fn::If": ["Prod", {"source": ["x"]}, {"Ref": "AWS::NoValue"}]}}}}});
+        let m = messages(&t);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("/State") && m.contains("when condition `Prod` is false")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|m| m.contains("(requiredOr)") && m.contains("is false")),
+            "{m:?}"
+        );
+    }
+
+    #[test]
     fn custom_and_transformed_types_are_not_schema_checked() {
         let t = json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {
             "C": {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn"}},
