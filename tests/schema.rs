@@ -302,3 +302,25 @@ fn mutations_apply_to_synthesized_templates_when_present() {
     let (_, failures) = run_corpus(&stacks, &table());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The base fixtures are realistic: the real cfn-lint finds nothing in them (skipped when
+/// cfn-lint is not on PATH; the CI installs it).
+#[test]
+fn cfn_lint_accepts_the_base_fixtures() {
+    let files: Vec<PathBuf> = STACKS.iter().map(|(_, f)| fixtures().join(f)).collect();
+    let output = match std::process::Command::new("cfn-lint")
+        .arg("--regions")
+        .arg("us-east-1")
+        .arg("--")
+        .args(&files)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("cfn-lint not runnable ({e}): skipped");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "cfn-lint found problems:\n{stdout}");
+}

@@ -39,6 +39,8 @@ pub struct Names<'a> {
     pub parameters: BTreeSet<&'a str>,
     pub conditions: BTreeSet<&'a str>,
     pub mappings: BTreeSet<&'a str>,
+    /// The template declares a `Transform` (SAM types are expanded by CloudFormation).
+    pub has_transform: bool,
 }
 
 static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
@@ -57,6 +59,7 @@ impl<'a> Names<'a> {
             parameters: keys("Parameters"),
             conditions: keys("Conditions"),
             mappings: keys("Mappings"),
+            has_transform: template.get("Transform").is_some(),
         }
     }
 

@@ -220,6 +220,9 @@ fn check_resource(stack: &str, id: &str, resource: &Value, pointer: &str, names:
     if type_name.starts_with("Custom::") || type_name == "AWS::CloudFormation::CustomResource" {
         return;
     }
+    if type_name.starts_with("AWS::Serverless::") && names.has_transform {
+        return;
+    }
     match schema_for(type_name) {
         Some(schema) => out.extend(schema::validate_properties(stack, id, schema, map.get("Properties"))),
         None if schema::is_known_type(type_name) => out.push(
@@ -234,5 +237,80 @@ fn check_resource(stack: &str, id: &str, resource: &Value, pointer: &str, names:
             err(format!("{pointer}/Type"), format!("`{type_name}` is not a CloudFormation resource type"))
                 .actual(type_name),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn messages(t: &Value) -> Vec<String> {
+        validate_template("S", t)
+            .into_iter()
+            .map(|f| format!("{} {}", f.pointer, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn intrinsics_and_coercions_are_not_type_errors() {
+        let t = json!({"Resources": {
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": "true", "PendingWindowInDays": "7"}},
+            "Q": {"Type": "AWS::SQS::Queue", "Properties": {
+                "KmsMasterKeyId": {"Ref": "Key"},
+                "DelaySeconds": {"Fn::If": ["Never", 1, {"Ref": "AWS::NoValue"}]},
+                "VisibilityTimeout": "{{resolve:ssm:/x}}"}}},
+            "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}}});
+        assert_eq!(messages(&t), Vec::<String>::new());
+    }
+
+    #[test]
+    fn coerced_values_still_meet_their_bounds() {
+        let t = json!({"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"PendingWindowInDays": "3"}}}});
+        let m = messages(&t);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m.first().is_some_and(|m| m.contains("below the minimum")));
+    }
+
+    #[test]
+    fn both_branches_of_fn_if_are_checked() {
+        let t = json!({"Conditions": {"Prod": {"Fn::Equals": ["a", "b"]}}, "Resources": {
+            "Rule": {"Type": "AWS::Events::Rule", "Properties": {
+                "State": {"Fn::If": ["Prod", "ENABLED", "ON"]},
+                "EventPattern": {"Fn::If": ["Prod", {"source": ["x"]}, {"Ref": "AWS::NoValue"}]}}}}});
+        let m = messages(&t);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("/State") && m.contains("when condition `Prod` is false")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|m| m.contains("(requiredOr)") && m.contains("is false")),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn custom_and_transformed_types_are_not_schema_checked() {
+        let t = json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {
+            "C": {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn"}},
+            "F": {"Type": "AWS::Serverless::Function", "Properties": {}}}});
+        assert_eq!(messages(&t), Vec::<String>::new());
+        let t = json!({"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {}}}});
+        assert_eq!(messages(&t).len(), 1);
+    }
+
+    #[test]
+    fn structure_errors_are_reported() {
+        assert_eq!(messages(&json!([])).len(), 1);
+        assert_eq!(messages(&json!({"Resources": {}})).len(), 1);
+        let t = json!({"Resources": {"A": {"Type": "AWS::SNS::Topic", "DependsOn": ["A"], "Propertys": {}}}});
+        let m = messages(&t);
+        assert!(m.iter().any(|m| m.contains("depends on itself")), "{m:?}");
+        assert!(
+            m.iter().any(|m| m.contains("unknown resource attribute `Propertys`")),
+            "{m:?}"
+        );
     }
 }

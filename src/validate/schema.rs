@@ -856,6 +856,83 @@ fn findings_for(err: &ValidationError<'_>, stack: &str, base: &str, instance: &V
     }
 }
 
+/// At most this many `Fn::If` per resource are expanded.
+const MAX_IF_VARIANTS: usize = 16;
+
+/// The instance errors of one properties object, with CloudFormation's coercions applied.
+fn schema_errors(validator: &Validator, props: &Value, stack: &str, base: &str) -> Vec<Finding> {
+    let mut owned: Option<Value> = None;
+    let mut out = Vec::new();
+    for _round in 0..4 {
+        let instance = owned.as_ref().unwrap_or(props);
+        let mut coercions = Vec::new();
+        let mut reported = Vec::new();
+        for err in validator.iter_errors(instance) {
+            match classify(&err, instance) {
+                Disposition::Drop => {}
+                Disposition::Coerce(path, v) => coercions.push((path, v)),
+                Disposition::Report => reported.extend(findings_for(&err, stack, base, instance)),
+            }
+        }
+        out = reported;
+        if coercions.is_empty() {
+            break;
+        }
+        let mut copy = instance.clone();
+        for (path, v) in coercions {
+            if let Some(slot) = at_mut(&mut copy, &path) {
+                *slot = v;
+            }
+        }
+        owned = Some(copy);
+    }
+    out
+}
+
+/// `Fn::If` nodes not inside another intrinsic: (path, condition, [if true, if false]).
+fn find_ifs(v: &Value, path: &mut Vec<Segment>, out: &mut Vec<(Vec<Segment>, String, [Value; 2])>) {
+    if super::intrinsics::is_intrinsic(v) {
+        if let Some(Value::Array(args)) = v.get("Fn::If")
+            && let [Value::String(c), a, b] = args.as_slice()
+        {
+            out.push((path.clone(), c.clone(), [a.clone(), b.clone()]));
+        }
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                path.push(Segment::Key(k.clone()));
+                find_ifs(child, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                path.push(Segment::Index(i));
+                find_ifs(child, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn remove_at(root: &mut Value, path: &[Segment]) {
+    let Some((last, parent)) = path.split_last() else {
+        return;
+    };
+    match (at_mut(root, parent), last) {
+        (Some(Value::Object(map)), Segment::Key(k)) => {
+            map.shift_remove(k);
+        }
+        (Some(Value::Array(items)), Segment::Index(i)) if *i < items.len() => {
+            items.remove(*i);
+        }
+        _ => {}
+    }
+}
+
 /// Validates one resource's `Properties` against its schema: JSON schema (intrinsic-aware, with
 /// CloudFormation's coercions and the AWS keywords) and read-only properties set.
 pub fn validate_properties(
@@ -892,31 +969,30 @@ pub fn validate_properties(
             )];
         }
     };
-    let mut out = Vec::new();
-    let mut owned: Option<Value> = None;
-    for _round in 0..4 {
-        let instance = owned.as_ref().unwrap_or(props);
-        let mut coercions = Vec::new();
-        let mut reported = Vec::new();
-        for err in validator.iter_errors(instance) {
-            match classify(&err, instance) {
-                Disposition::Drop => {}
-                Disposition::Coerce(path, v) => coercions.push((path, v)),
-                Disposition::Report => reported.extend(findings_for(&err, stack, &base, instance)),
+    let mut out = schema_errors(validator, props, stack, &base);
+    // Each `Fn::If` once per branch (the other intrinsics stay skipped), so a value chosen by a
+    // condition is checked too; `Ref: AWS::NoValue` removes the property.
+    let mut ifs = Vec::new();
+    find_ifs(props, &mut Vec::new(), &mut ifs);
+    for (path, condition, branches) in ifs.into_iter().take(MAX_IF_VARIANTS) {
+        for (branch, when) in branches.iter().zip(["true", "false"]) {
+            let mut variant = props.clone();
+            let no_value = branch.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue");
+            if no_value {
+                remove_at(&mut variant, &path);
+            } else if let Some(slot) = at_mut(&mut variant, &path) {
+                *slot = branch.clone();
+            }
+            for f in schema_errors(validator, &variant, stack, &base) {
+                if !out
+                    .iter()
+                    .any(|o| o.pointer == f.pointer && o.message.starts_with(&f.message))
+                {
+                    let message = format!("{} (when condition `{condition}` is {when})", f.message);
+                    out.push(Finding { message, ..f });
+                }
             }
         }
-        if coercions.is_empty() {
-            out = reported;
-            break;
-        }
-        let mut copy = instance.clone();
-        for (path, v) in coercions {
-            if let Some(slot) = at_mut(&mut copy, &path) {
-                *slot = v;
-            }
-        }
-        owned = Some(copy);
-        out = reported;
     }
     for path in schema.read_only_properties() {
         let parts: Vec<&str> = path.split('/').collect();
