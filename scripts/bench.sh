@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of the release binary (numbers go into the README's "Speed" section):
+#   synth (all environments, files written), check (all rules on the 9 templates) against the
+#   real cfn-guard 3.2.1 on the same rules and data, and schema validation against cfn-lint.
+# Wall time: best and mean of N runs; peak memory: /usr/bin/time's maximum resident set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/install-tools.sh)"
+cargo build --release --quiet
+bin=target/release/kiro-infra
+n=${N:-20}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# best/mean wall milliseconds of a command run $n times
+measure() {
+  local best=999999 total=0 start end ms
+  for _ in $(seq "$n"); do
+    start=$(date +%s%N)
+    "$@" > /dev/null 2>&1 || true
+    end=$(date +%s%N)
+    ms=$(( (end - start) / 1000 ))
+    total=$(( total + ms ))
+    [ "$ms" -lt "$best" ] && best=$ms
+  done
+  printf '%d.%03d ms best, %d.%03d ms mean' $((best / 1000)) $((best % 1000)) $((total / n / 1000)) $((total / n % 1000))
+}
+peak() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
+
+echo "machine: $(nproc) cores, $(uname -m); $n runs each"
+echo "synth (9 templates + manifest written, every check run):  $(measure $bin synth --out "$work/t")"
+echo "  peak memory: $(peak $bin synth --out "$work/t") KiB"
+"$bin" synth --out "$work/t" 2>/dev/null
+templates=$(ls "$work"/t/*/*.template.json)
+echo "check, all built-in rules + schemas on the 9 templates:   $(measure $bin check $templates)"
+rules_args=()
+for r in rules/*.guard; do rules_args+=(-r "$r"); done
+data_args=()
+for t in $templates; do data_args+=(-d "$t"); done
+m=$(( n < 5 ? n : 5 )); n_saved=$n; n=$m
+echo "cfn-guard 3.2.1 validate, same rules and templates:       $(measure "$CFN_GUARD" validate "${rules_args[@]}" "${data_args[@]}")"
+n=3
+echo "cfn-lint 1.58 on the same 9 templates:                    $(measure "$KIRO_CFN_LINT" $templates)"
+n=$n_saved
+if [ -f target/release/kiro-infra ] && "$bin" diff --help >/dev/null 2>&1; then
+  echo "diff of the 9 templates against templates/:              $(measure $bin diff)"
+fi
