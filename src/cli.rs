@@ -33,6 +33,9 @@ pub enum Command {
     /// Run the built-in rules, resource schemas and limits on any CloudFormation template
     /// (JSON or YAML), a directory of them, or (no PATH) a fresh synth.
     Check(CheckArgs),
+    /// Show what a deploy would change: against the committed templates/ (default), another
+    /// synth output, one template file, or the deployed stacks.
+    Diff(DiffArgs),
     /// Print the JSON Schema of the config file (for editors and yaml-language-server).
     Schema,
     /// List, explain and test Guard rules (built-in or your own).
@@ -190,4 +193,70 @@ pub struct CheckArgs {
     /// With no PATH: the environments to synthesize and check (repeatable) [default: all]
     #[arg(long = "env", value_name = "NAME")]
     pub envs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Replace,
+    Remove,
+    Broadening,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kiro-infra diff                                    a fresh synth against the committed templates/
+  kiro-infra diff --against ../main/templates        against another synth output directory
+  kiro-infra diff --stack KiroPipelineCoreTest --against old.yaml
+  aws cloudformation get-template --stack-name KiroPipelineTest > t.json && kiro-infra diff --stack KiroPipelineTest --against t.json
+  kiro-infra diff --deployed --env test --profile ops  the deployed stacks (read-only get-template)
+  kiro-infra diff --format markdown > comment.md     a pull-request comment
+  kiro-infra diff --detailed-exitcode --fail-on replace,remove,broadening
+
+Symbols: + add, ~ update, -/+ replace, ~? may be replaced, - remove. \"# forces replacement\" marks
+the property that replaces a resource. Exit: 0 (default), with --detailed-exitcode 0 no changes /
+2 changes; 3 when a --fail-on kind occurs; 1 on errors.")]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Environments to compare (repeatable) [default: all]
+    #[arg(long = "env", value_name = "NAME")]
+    pub envs: Vec<String>,
+    /// Stacks to compare, by stack name (repeatable) [default: all of the selected environments]
+    #[arg(long = "stack", value_name = "NAME")]
+    pub stacks: Vec<String>,
+    /// Baseline: a synth output directory, or one template file (JSON, YAML, get-template output) for one --stack
+    #[arg(long, value_name = "DIR_OR_FILE", conflicts_with = "deployed")]
+    pub against: Option<PathBuf>,
+    /// Baseline: the deployed stacks, read with `aws cloudformation get-template` (needs the AWS CLI and credentials)
+    #[arg(long)]
+    pub deployed: bool,
+    /// With --deployed: the AWS profile
+    #[arg(long, value_name = "NAME", requires = "deployed")]
+    pub profile: Option<String>,
+    /// With --deployed: the region [default: each environment's region]
+    #[arg(long, value_name = "REGION", requires = "deployed")]
+    pub region: Option<String>,
+    /// With --deployed: the CloudFormation endpoint (e.g. a local emulator)
+    #[arg(long, value_name = "URL", requires = "deployed")]
+    pub endpoint_url: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// No colour in text output (default: colour only on a terminal)
+    #[arg(long)]
+    pub no_color: bool,
+    /// Exit 0 when nothing changes, 2 when something does
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Exit 3 when one of these occurs (comma-separated)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    pub fail_on: Vec<FailOn>,
 }

@@ -31,6 +31,10 @@ pub enum Error {
     Document(#[from] DocumentError),
     #[error(transparent)]
     Rules(#[from] crate::ruleset::RulesError),
+    #[error(transparent)]
+    Baseline(#[from] crate::diff::baseline::BaselineError),
+    #[error("{file}: a single template is the baseline of one stack: name it with --stack (stacks: {})", known.join(", "))]
+    AgainstFileNeedsStack { file: String, known: Vec<String> },
     #[error("unknown stack `{name}`; stacks of the selected environments: {}", known.join(", "))]
     UnknownStack { name: String, known: Vec<String> },
     #[error("--stdout prints one template: name it with --stack NAME (e.g. --stack KiroPipelineCoreTest)")]

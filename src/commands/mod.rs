@@ -2,6 +2,7 @@
 //! domain logic.
 
 pub mod check;
+pub mod diff;
 pub mod rules;
 pub mod schema;
 pub mod synth;
@@ -14,6 +15,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Synth(args) => synth::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Schema => schema::run(),
         Command::Rules(cmd) => rules::run(cmd),
     }
