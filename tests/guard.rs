@@ -314,3 +314,58 @@ mod no_panic {
         assert!(e.to_string().contains("depends on itself"), "{e}");
     }
 }
+
+/// Benchmark, not a timed test: `cargo test --release --test guard bench_ -- --ignored --nocapture`.
+/// 50 rules on a generated template of 5,000 resources, ours vs the real cfn-guard.
+#[test]
+#[ignore]
+fn bench_50_rules_5000_resources() {
+    let mut resources = serde_json::Map::new();
+    for i in 0..5000 {
+        let (ty, props) = match i % 4 {
+            0 => ("AWS::S3::Bucket", serde_json::json!({"BucketName": format!("b{i}"), "VersioningConfiguration": {"Status": "Enabled"},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}})),
+            1 => ("AWS::SQS::Queue", serde_json::json!({"KmsMasterKeyId": "k", "MessageRetentionPeriod": 1209600})),
+            2 => ("AWS::DynamoDB::Table", serde_json::json!({"SSESpecification": {"SSEEnabled": true}, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": i % 8 == 2}})),
+            _ => ("AWS::Logs::LogGroup", serde_json::json!({"RetentionInDays": 90, "KmsKeyId": "k"})),
+        };
+        resources.insert(format!("R{i}"), serde_json::json!({"Type": ty, "Properties": props}));
+    }
+    let data = serde_json::json!({"Resources": resources});
+    let mut src = String::new();
+    let checks = [
+        ("AWS::S3::Bucket", "Properties.VersioningConfiguration.Status == 'Enabled'"),
+        ("AWS::S3::Bucket", "Properties.BucketEncryption.ServerSideEncryptionConfiguration[*].ServerSideEncryptionByDefault.SSEAlgorithm in ['aws:kms', 'aws:kms:dsse']"),
+        ("AWS::SQS::Queue", "Properties.KmsMasterKeyId exists"),
+        ("AWS::DynamoDB::Table", "Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled == true"),
+        ("AWS::Logs::LogGroup", "Properties.RetentionInDays >= 90"),
+    ];
+    for i in 0..50 {
+        let (ty, check) = checks[i % checks.len()];
+        src.push_str(&format!(
+            "let sel_{i} = Resources.*[ Type == '{ty}'\n  Metadata.guard.SuppressedRules not exists or\n  Metadata.guard.SuppressedRules.* != \"RULE_{i}\" ]\nrule RULE_{i} when %sel_{i} !empty {{\n  %sel_{i} {{\n    {check}\n  }}\n}}\n"
+        ));
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let rp = dir.path().join("bench.guard");
+    let dp = dir.path().join("bench.json");
+    std::fs::write(&rp, &src).expect("w");
+    std::fs::write(&dp, data.to_string()).expect("w");
+    let t = std::time::Instant::now();
+    let rules = guard::parse_rules(&src, "bench.guard").expect("parse");
+    let ev = guard::evaluate(&rules, &data).expect("eval");
+    let ours = t.elapsed();
+    let t = std::time::Instant::now();
+    let out = Command::new(cfn_guard())
+        .arg("validate")
+        .arg("-r")
+        .arg(&rp)
+        .arg("-d")
+        .arg(&dp)
+        .args(["--output-format", "json", "--show-summary", "none"])
+        .output()
+        .expect("runs");
+    let real = t.elapsed();
+    println!("ours {ours:?}, cfn-guard {real:?} (exit {:?}), ratio {:.1}x", out.status.code(), real.as_secs_f64() / ours.as_secs_f64());
+    assert_eq!(ev.overall(), Status::Fail);
+}

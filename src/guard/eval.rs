@@ -97,6 +97,18 @@ impl<'a> Val<'a> {
             },
         }
     }
+    fn map_values(&self) -> Vec<Val<'a>> {
+        match self {
+            Val::B(n) => match &n.val {
+                GVal::Map(m) => m.values().map(Val::B).collect(),
+                _ => vec![],
+            },
+            Val::O(n) => match &n.val {
+                GVal::Map(m) => m.values().map(owned).collect(),
+                _ => vec![],
+            },
+        }
+    }
     fn entries(&self) -> Vec<(String, Val<'a>)> {
         match self {
             Val::B(n) => match &n.val {
@@ -168,6 +180,8 @@ struct Ev<'a> {
     in_progress: RefCell<Vec<&'a str>>,
     depth: Cell<usize>,
     regex_cache: RefCell<HashMap<String, Rc<fancy_regex::Regex>>>,
+    /// Case-converted spellings of keys (the converters are slow and keys repeat).
+    conv_cache: RefCell<HashMap<String, Rc<Vec<String>>>>,
 }
 
 fn status_of(fails: usize, passes: usize) -> Status {
@@ -563,6 +577,7 @@ impl<'a> Ev<'a> {
             in_progress: RefCell::new(vec![]),
             depth: Cell::new(0),
             regex_cache: RefCell::new(HashMap::new()),
+            conv_cache: RefCell::new(HashMap::new()),
         }
     }
 
@@ -641,7 +656,7 @@ impl<'a> Ev<'a> {
         q: &'a Query,
         cur: Val<'a>,
         scope: &Scope<'_, 'a>,
-        conv: Option<fn(&str) -> String>,
+        conv: Option<usize>,
         out: &mut Vec<QR<'a>>,
     ) -> R<()> {
         let parts = &q.parts;
@@ -675,16 +690,19 @@ impl<'a> Ev<'a> {
                 if let Some(v) = cur.get_key(k) {
                     return self.retrieve(idx + 1, q, v, scope, conv, out);
                 }
+                let variants = self.variants(k);
                 match conv {
                     Some(c) => {
-                        if let Some(v) = cur.get_key(&c(k)) {
+                        if let Some(v) = variants.get(c).and_then(|name| cur.get_key(name)) {
                             return self.retrieve(idx + 1, q, v, scope, conv, out);
                         }
                     }
                     None => {
-                        for c in CONVERTERS {
-                            if let Some(v) = cur.get_key(&c(k)) {
-                                return self.retrieve(idx + 1, q, v, scope, Some(*c), out);
+                        for (c, name) in variants.iter().enumerate() {
+                            if name != k
+                                && let Some(v) = cur.get_key(name)
+                            {
+                                return self.retrieve(idx + 1, q, v, scope, Some(c), out);
                             }
                         }
                     }
@@ -769,14 +787,22 @@ impl<'a> Ev<'a> {
                         if !all_values && name.is_none() {
                             return self.retrieve(idx + 1, q, cur, scope, conv, out);
                         }
-                        let es = cur.entries();
-                        if es.is_empty() {
+                        if let Some(n) = name {
+                            let es = cur.entries();
+                            if es.is_empty() {
+                                Self::unres(out, &cur, "empty map".into());
+                            }
+                            for (k, v) in es {
+                                self.capture(scope, n, k);
+                                self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                            }
+                            return Ok(());
+                        }
+                        let vs = cur.map_values();
+                        if vs.is_empty() {
                             Self::unres(out, &cur, "empty map".into());
                         }
-                        for (k, v) in es {
-                            if let Some(n) = name {
-                                self.capture(scope, n, k);
-                            }
+                        for v in vs {
                             self.retrieve(idx + 1, q, v, scope, conv, out)?;
                         }
                         Ok(())
@@ -790,6 +816,14 @@ impl<'a> Ev<'a> {
                     GVal::Map(_) if prev_iterates || idx == 0 || matches!(parts.get(idx - 1), Some(QPart::Var(_))) => {
                         if self.filter_pass(conj, &cur, scope)? {
                             self.retrieve(idx + 1, q, cur, scope, conv, out)?;
+                        }
+                        Ok(())
+                    }
+                    GVal::Map(_) if name.is_none() => {
+                        for v in cur.map_values() {
+                            if self.filter_pass(conj, &v, scope)? {
+                                self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                            }
                         }
                         Ok(())
                     }
@@ -871,7 +905,7 @@ impl<'a> Ev<'a> {
         cur: Val<'a>,
         i: i64,
         scope: &Scope<'_, 'a>,
-        conv: Option<fn(&str) -> String>,
+        conv: Option<usize>,
         out: &mut Vec<QR<'a>>,
     ) -> R<()> {
         let GVal::List(l) = &cur.val else {
@@ -887,6 +921,15 @@ impl<'a> Ev<'a> {
                 Ok(())
             }
         }
+    }
+
+    fn variants(&self, k: &str) -> Rc<Vec<String>> {
+        if let Some(v) = self.conv_cache.borrow().get(k) {
+            return Rc::clone(v);
+        }
+        let v = Rc::new(CONVERTERS.iter().map(|c| c(k)).collect::<Vec<_>>());
+        self.conv_cache.borrow_mut().insert(k.to_string(), Rc::clone(&v));
+        v
     }
 
     fn capture(&self, scope: &Scope<'_, 'a>, name: &str, key: String) {
@@ -930,7 +973,7 @@ impl<'a> Ev<'a> {
         match c {
             Clause::Access(a) => match self.access(a, scope, role, sink) {
                 Err(EvErr::Unevaluatable(m, span)) if role == Role::Assertion => {
-                    sink.push(|| violation(a.span, "", &a.op.name(a.op_not), a.message.clone(), None, None, Some(m)));
+                    sink.push(|| violation(a.span, "", a.op.name(a.op_not), a.message.clone(), None, None, Some(m)));
                     let _ = span;
                     Ok(Status::Fail)
                 }
@@ -1213,7 +1256,7 @@ impl<'a> Ev<'a> {
         let all = a.query.match_all;
         let opname = a.op.name(a.op_not ^ (a.negation && !a.op.is_unary()));
         if a.op.is_unary() {
-            return self.unary(a, &lhs, role, sink, &opname);
+            return self.unary(a, &lhs, role, sink, opname);
         }
         let rhs = match &a.rhs {
             Some(v) => self.let_value(v, scope)?,
@@ -1222,7 +1265,7 @@ impl<'a> Ev<'a> {
         let not = a.op_not ^ a.negation;
         if lhs.is_empty() {
             if a.query.is_lone_variable() && role == Role::Assertion {
-                sink.push(|| violation(a.span, "", &opname, a.message.clone(), None, None, Some("the variable has no values".into())));
+                sink.push(|| violation(a.span, "", opname, a.message.clone(), None, None, Some("the variable has no values".into())));
                 return Ok(Status::Fail);
             }
             return Ok(Status::Skip);
@@ -1230,7 +1273,7 @@ impl<'a> Ev<'a> {
         if rhs.is_empty() {
             if role == Role::Assertion {
                 sink.push(|| {
-                    violation(a.span, "", &opname, a.message.clone(), None, None, Some("the right-hand side has no values".into()))
+                    violation(a.span, "", opname, a.message.clone(), None, None, Some("the right-hand side has no values".into()))
                 });
                 return Ok(Status::Fail);
             }
@@ -1250,7 +1293,7 @@ impl<'a> Ev<'a> {
         let mut tmp = sink.child();
         let mut fail = |tmp: &mut Sink, ptr: &str, exp: Option<serde_json::Value>, act: Option<serde_json::Value>, why: Option<String>| {
             fails += 1;
-            tmp.push(|| violation(a.span, ptr, &opname, a.message.clone(), exp, act, why));
+            tmp.push(|| violation(a.span, ptr, opname, a.message.clone(), exp, act, why));
         };
         for r in results {
             match r {
