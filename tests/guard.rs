@@ -43,7 +43,12 @@ fn fixture_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .expect("fixtures dir")
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".guard")).map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".guard"))
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     assert!(names.len() >= 8, "fixtures missing: {names:?}");
@@ -77,7 +82,11 @@ fn real_statuses(rules_path: &Path, data: &serde_json::Value, file_name: &str) -
     let data_path = dir.path().join("data.json");
     std::fs::write(&data_path, serde_json::to_string(data).expect("json")).expect("write");
     let bin = cfn_guard();
-    assert!(bin.exists(), "the real cfn-guard 3.2.1 is required at {} (or set CFN_GUARD)", bin.display());
+    assert!(
+        bin.exists(),
+        "the real cfn-guard 3.2.1 is required at {} (or set CFN_GUARD)",
+        bin.display()
+    );
     let out = Command::new(&bin)
         .arg("validate")
         .arg("-r")
@@ -89,10 +98,16 @@ fn real_statuses(rules_path: &Path, data: &serde_json::Value, file_name: &str) -
         .expect("cfn-guard runs");
     let code = out.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let start = stdout.find('{').unwrap_or_else(|| panic!("no JSON from cfn-guard (exit {code}): {stdout}"));
+    let start = stdout
+        .find('{')
+        .unwrap_or_else(|| panic!("no JSON from cfn-guard (exit {code}): {stdout}"));
     let json: serde_json::Value = serde_json::from_str(&stdout[start..]).expect("cfn-guard JSON");
     let rename = |n: &str| {
-        if n == format!("{file_name}/default") { "default".to_string() } else { n.to_string() }
+        if n == format!("{file_name}/default") {
+            "default".to_string()
+        } else {
+            n.to_string()
+        }
     };
     let mut v = vec![];
     for n in json["compliant"].as_array().into_iter().flatten() {
@@ -123,13 +138,19 @@ fn statuses_match_real_cfn_guard_3_2_1() {
             let (real, code) = real_statuses(&fixtures().join(&file_name), input, &file_name);
             let want_code = if ours.overall() == Status::Fail { 19 } else { 0 };
             if mine != real || code != want_code {
-                mismatches.insert(format!("{name} case {i}"), format!("ours {mine:?}\nreal {real:?} (exit {code})"));
+                mismatches.insert(
+                    format!("{name} case {i}"),
+                    format!("ours {mine:?}\nreal {real:?} (exit {code})"),
+                );
             }
             compared += 1;
         }
     }
     assert!(compared >= 20, "only {compared} cases compared");
-    assert!(mismatches.is_empty(), "differences from cfn-guard 3.2.1: {mismatches:#?}");
+    assert!(
+        mismatches.is_empty(),
+        "differences from cfn-guard 3.2.1: {mismatches:#?}"
+    );
 }
 
 #[test]
@@ -140,16 +161,38 @@ fn parse_errors_agree_with_real_cfn_guard() {
         let path = e.path();
         let src = std::fs::read_to_string(&path).expect("read");
         let ours = guard::parse_rules(&src, "bad.guard");
-        let msg = ours.err().map(|e| e.to_string()).unwrap_or_else(|| panic!("{} parsed", path.display()));
-        assert!(msg.starts_with("bad.guard:") && msg.contains('^') && msg.contains("expected"), "{msg}");
+        let msg = ours
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| panic!("{} parsed", path.display()));
+        assert!(
+            msg.starts_with("bad.guard:") && msg.contains('^') && msg.contains("expected"),
+            "{msg}"
+        );
         let data = serde_json::json!({"Resources": {}});
         let tmp = tempfile::tempdir().expect("tmp");
         let d = tmp.path().join("d.json");
         std::fs::write(&d, data.to_string()).expect("write");
         let bin = cfn_guard();
-        assert!(bin.exists(), "the real cfn-guard 3.2.1 is required at {}", bin.display());
-        let st = Command::new(&bin).arg("validate").arg("-r").arg(&path).arg("-d").arg(&d).output().expect("runs");
-        assert_eq!(st.status.code(), Some(5), "{}: cfn-guard should reject it too", path.display());
+        assert!(
+            bin.exists(),
+            "the real cfn-guard 3.2.1 is required at {}",
+            bin.display()
+        );
+        let st = Command::new(&bin)
+            .arg("validate")
+            .arg("-r")
+            .arg(&path)
+            .arg("-d")
+            .arg(&d)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            st.status.code(),
+            Some(5),
+            "{}: cfn-guard should reject it too",
+            path.display()
+        );
         n += 1;
     }
     assert!(n >= 4);
@@ -160,14 +203,25 @@ fn unknown_rule_reference_is_an_error_like_cfn_guard() {
     let path = fixtures().join("unknown/unknown_rule.guard");
     let src = std::fs::read_to_string(&path).expect("read");
     let rules = guard::parse_rules(&src, "unknown_rule.guard").expect("parses");
-    let err = guard::evaluate(&rules, &serde_json::json!({"Resources": {}})).err().expect("error");
+    let err = guard::evaluate(&rules, &serde_json::json!({"Resources": {}})).expect_err("error");
     assert!(err.to_string().contains("unknown rule `undefined_rule`"), "{err}");
     let tmp = tempfile::tempdir().expect("tmp");
     let d = tmp.path().join("d.json");
     std::fs::write(&d, "{}").expect("write");
     let bin = cfn_guard();
-    assert!(bin.exists(), "the real cfn-guard 3.2.1 is required at {}", bin.display());
-    let st = Command::new(&bin).arg("validate").arg("-r").arg(&path).arg("-d").arg(&d).output().expect("runs");
+    assert!(
+        bin.exists(),
+        "the real cfn-guard 3.2.1 is required at {}",
+        bin.display()
+    );
+    let st = Command::new(&bin)
+        .arg("validate")
+        .arg("-r")
+        .arg(&path)
+        .arg("-d")
+        .arg(&d)
+        .output()
+        .expect("runs");
     assert_eq!(st.status.code(), Some(255));
 }
 
@@ -213,11 +267,73 @@ mod no_panic {
     use std::time::{Duration, Instant};
 
     const PIECES: &[&str] = &[
-        "rule ", "r1 ", "r2", "let ", "x ", "= ", ":= ", "%x", "%y", "Resources", ".", "*", "[", "]", "(", ")", "{",
-        "}", ",", ":", "|", "::", "AWS::S3::Bucket ", "Type", "Properties", "'AWS::S3::Bucket'", "\"s\"", "/re/",
-        "/(/", "1", "-2", "1.5", "true", "null", "r[1,5]", "r(1,2]", "==", "!=", ">", ">=", "<", "<=", " in ", " not ",
-        "!", "exists", "empty", "is_string", "is_list", "some ", "this", "keys", "when ", " or ", "OR ", "<<m>>", "\n",
-        " ", "#c\n", "count(", "join(", "json_parse(", "to_upper(", "regex_replace(", "substring(", "parse_int(", "0",
+        "rule ",
+        "r1 ",
+        "r2",
+        "let ",
+        "x ",
+        "= ",
+        ":= ",
+        "%x",
+        "%y",
+        "Resources",
+        ".",
+        "*",
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        ",",
+        ":",
+        "|",
+        "::",
+        "AWS::S3::Bucket ",
+        "Type",
+        "Properties",
+        "'AWS::S3::Bucket'",
+        "\"s\"",
+        "/re/",
+        "/(/",
+        "1",
+        "-2",
+        "1.5",
+        "true",
+        "null",
+        "r[1,5]",
+        "r(1,2]",
+        "==",
+        "!=",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        " in ",
+        " not ",
+        "!",
+        "exists",
+        "empty",
+        "is_string",
+        "is_list",
+        "some ",
+        "this",
+        "keys",
+        "when ",
+        " or ",
+        "OR ",
+        "<<m>>",
+        "\n",
+        " ",
+        "#c\n",
+        "count(",
+        "join(",
+        "json_parse(",
+        "to_upper(",
+        "regex_replace(",
+        "substring(",
+        "parse_int(",
+        "0",
     ];
 
     fn soup() -> impl Strategy<Value = String> {
@@ -229,8 +345,11 @@ mod no_panic {
             .iter()
             .map(|n| std::fs::read_to_string(fixtures().join(format!("{n}.guard"))).unwrap_or_default())
             .collect();
-        (0..sources.len(), proptest::collection::vec((any::<u16>(), 0u8..3, any::<char>()), 1..8)).prop_map(
-            move |(i, edits)| {
+        (
+            0..sources.len(),
+            proptest::collection::vec((any::<u16>(), 0u8..3, any::<char>()), 1..8),
+        )
+            .prop_map(move |(i, edits)| {
                 let mut chars: Vec<char> = sources[i].chars().collect();
                 for (pos, kind, c) in edits {
                     if chars.is_empty() {
@@ -247,8 +366,7 @@ mod no_panic {
                     }
                 }
                 chars.into_iter().collect()
-            },
-        )
+            })
     }
 
     fn json() -> impl Strategy<Value = serde_json::Value> {
@@ -257,22 +375,36 @@ mod no_panic {
             any::<bool>().prop_map(serde_json::Value::from),
             any::<i32>().prop_map(serde_json::Value::from),
             (-1e6f64..1e6).prop_map(serde_json::Value::from),
-            prop_oneof![Just("AWS::S3::Bucket"), Just("x"), Just(""), Just("{\"a\":1}"), Just("1970-01-01T00:00:00Z")]
-                .prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("AWS::S3::Bucket"),
+                Just("x"),
+                Just(""),
+                Just("{\"a\":1}"),
+                Just("1970-01-01T00:00:00Z")
+            ]
+            .prop_map(serde_json::Value::from),
         ];
         let tree = leaf.prop_recursive(5, 48, 6, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::Array),
                 proptest::collection::btree_map(
-                    prop_oneof![Just("Type"), Just("Properties"), Just("Resources"), Just("x"), Just("Metadata")]
-                        .prop_map(str::to_string),
+                    prop_oneof![
+                        Just("Type"),
+                        Just("Properties"),
+                        Just("Resources"),
+                        Just("x"),
+                        Just("Metadata")
+                    ]
+                    .prop_map(str::to_string),
                     inner,
                     0..4
                 )
                 .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
             ]
         });
-        tree.prop_map(|t| serde_json::json!({"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": t.clone()}, "B": t}}))
+        tree.prop_map(
+            |t| serde_json::json!({"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": t.clone()}, "B": t}}),
+        )
     }
 
     fn check(src: &str, data: &serde_json::Value) {
@@ -304,13 +436,13 @@ mod no_panic {
     #[test]
     fn deep_nesting_and_recursion_are_errors() {
         let deep = format!("rule r {{ {} a exists {} }}", "a { ".repeat(200), "} ".repeat(200));
-        let e = guard::parse_rules(&deep, "d.guard").err().expect("too deep");
+        let e = guard::parse_rules(&deep, "d.guard").expect_err("too deep");
         assert!(e.to_string().contains("nesting"), "{e}");
         let rules = guard::parse_rules("rule p(x) {\n  p(%x)\n}\nrule r {\n  p(1)\n}\n", "rec.guard").expect("parse");
-        let e = guard::evaluate(&rules, &serde_json::json!({})).err().expect("recursion error");
+        let e = guard::evaluate(&rules, &serde_json::json!({})).expect_err("recursion error");
         assert!(e.to_string().contains("nested more than"), "{e}");
         let rules = guard::parse_rules("rule a {\n  b\n}\nrule b {\n  a\n}\n", "cyc.guard").expect("parse");
-        let e = guard::evaluate(&rules, &serde_json::json!({})).err().expect("cycle error");
+        let e = guard::evaluate(&rules, &serde_json::json!({})).expect_err("cycle error");
         assert!(e.to_string().contains("depends on itself"), "{e}");
     }
 }
@@ -323,21 +455,42 @@ fn bench_50_rules_5000_resources() {
     let mut resources = serde_json::Map::new();
     for i in 0..5000 {
         let (ty, props) = match i % 4 {
-            0 => ("AWS::S3::Bucket", serde_json::json!({"BucketName": format!("b{i}"), "VersioningConfiguration": {"Status": "Enabled"},
-                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}})),
-            1 => ("AWS::SQS::Queue", serde_json::json!({"KmsMasterKeyId": "k", "MessageRetentionPeriod": 1209600})),
-            2 => ("AWS::DynamoDB::Table", serde_json::json!({"SSESpecification": {"SSEEnabled": true}, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": i % 8 == 2}})),
-            _ => ("AWS::Logs::LogGroup", serde_json::json!({"RetentionInDays": 90, "KmsKeyId": "k"})),
+            0 => (
+                "AWS::S3::Bucket",
+                serde_json::json!({"BucketName": format!("b{i}"), "VersioningConfiguration": {"Status": "Enabled"},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}}),
+            ),
+            1 => (
+                "AWS::SQS::Queue",
+                serde_json::json!({"KmsMasterKeyId": "k", "MessageRetentionPeriod": 1209600}),
+            ),
+            2 => (
+                "AWS::DynamoDB::Table",
+                serde_json::json!({"SSESpecification": {"SSEEnabled": true}, "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": i % 8 == 2}}),
+            ),
+            _ => (
+                "AWS::Logs::LogGroup",
+                serde_json::json!({"RetentionInDays": 90, "KmsKeyId": "k"}),
+            ),
         };
         resources.insert(format!("R{i}"), serde_json::json!({"Type": ty, "Properties": props}));
     }
     let data = serde_json::json!({"Resources": resources});
     let mut src = String::new();
     let checks = [
-        ("AWS::S3::Bucket", "Properties.VersioningConfiguration.Status == 'Enabled'"),
-        ("AWS::S3::Bucket", "Properties.BucketEncryption.ServerSideEncryptionConfiguration[*].ServerSideEncryptionByDefault.SSEAlgorithm in ['aws:kms', 'aws:kms:dsse']"),
+        (
+            "AWS::S3::Bucket",
+            "Properties.VersioningConfiguration.Status == 'Enabled'",
+        ),
+        (
+            "AWS::S3::Bucket",
+            "Properties.BucketEncryption.ServerSideEncryptionConfiguration[*].ServerSideEncryptionByDefault.SSEAlgorithm in ['aws:kms', 'aws:kms:dsse']",
+        ),
         ("AWS::SQS::Queue", "Properties.KmsMasterKeyId exists"),
-        ("AWS::DynamoDB::Table", "Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled == true"),
+        (
+            "AWS::DynamoDB::Table",
+            "Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled == true",
+        ),
         ("AWS::Logs::LogGroup", "Properties.RetentionInDays >= 90"),
     ];
     for i in 0..50 {
@@ -366,6 +519,10 @@ fn bench_50_rules_5000_resources() {
         .output()
         .expect("runs");
     let real = t.elapsed();
-    println!("ours {ours:?}, cfn-guard {real:?} (exit {:?}), ratio {:.1}x", out.status.code(), real.as_secs_f64() / ours.as_secs_f64());
+    println!(
+        "ours {ours:?}, cfn-guard {real:?} (exit {:?}), ratio {:.1}x",
+        out.status.code(),
+        real.as_secs_f64() / ours.as_secs_f64()
+    );
     assert_eq!(ev.overall(), Status::Fail);
 }

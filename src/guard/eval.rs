@@ -168,7 +168,12 @@ pub struct Scope<'s, 'a> {
 
 impl<'s, 'a> Scope<'s, 'a> {
     fn new(parent: Option<&'s Scope<'s, 'a>>, root: Val<'a>, lets: &'a [Let]) -> Self {
-        Scope { parent, root, lets, bound: RefCell::new(HashMap::new()) }
+        Scope {
+            parent,
+            root,
+            lets,
+            bound: RefCell::new(HashMap::new()),
+        }
     }
 }
 
@@ -224,10 +229,16 @@ pub fn evaluate(rules: &RulesFile, data: &serde_json::Value) -> Result<Evaluatio
 
 /// Logical ids whose `Metadata.guard.SuppressedRules` (a list or a single string) names `rule`.
 pub fn suppressed_for(data: &serde_json::Value, rule: &str) -> Vec<String> {
-    let Some(res) = data.get("Resources").and_then(|r| r.as_object()) else { return vec![] };
+    let Some(res) = data.get("Resources").and_then(|r| r.as_object()) else {
+        return vec![];
+    };
     res.iter()
         .filter(|(_, r)| {
-            match r.get("Metadata").and_then(|m| m.get("guard")).and_then(|g| g.get("SuppressedRules")) {
+            match r
+                .get("Metadata")
+                .and_then(|m| m.get("guard"))
+                .and_then(|g| g.get("SuppressedRules"))
+            {
                 Some(serde_json::Value::String(s)) => s == rule,
                 Some(serde_json::Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(rule)),
                 _ => false,
@@ -271,7 +282,11 @@ fn cap(w: &str) -> String {
     }
 }
 fn camel(s: &str) -> String {
-    words(s).iter().enumerate().map(|(i, w)| if i == 0 { w.to_lowercase() } else { cap(w) }).collect()
+    words(s)
+        .iter()
+        .enumerate()
+        .map(|(i, w)| if i == 0 { w.to_lowercase() } else { cap(w) })
+        .collect()
 }
 fn pascal(s: &str) -> String {
     words(s).iter().map(|w| cap(w)).collect()
@@ -294,9 +309,23 @@ enum Cr<'a> {
     LhsUnres(Unres),
     RhsUnres(Val<'a>, Unres),
     NotComparable(Val<'a>, Val<'a>),
-    Value { ok: bool, lhs: Val<'a>, rhs: Val<'a> },
-    ListIn { ok: bool, lhs: Val<'a>, rhs: Val<'a>, diff: Vec<Val<'a>> },
-    QueryIn { ok: bool, lhs: Vec<Val<'a>>, rhs: Vec<Val<'a>>, diff: Vec<Val<'a>> },
+    Value {
+        ok: bool,
+        lhs: Val<'a>,
+        rhs: Val<'a>,
+    },
+    ListIn {
+        ok: bool,
+        lhs: Val<'a>,
+        rhs: Val<'a>,
+        diff: Vec<Val<'a>>,
+    },
+    QueryIn {
+        ok: bool,
+        lhs: Vec<Val<'a>>,
+        rhs: Vec<Val<'a>>,
+        diff: Vec<Val<'a>>,
+    },
 }
 
 fn is_literal<'a>(q: &[QR<'a>]) -> Option<Val<'a>> {
@@ -335,7 +364,11 @@ fn contains(list: &[Val<'_>], x: &Node) -> bool {
 
 fn string_in<'a>(l: &Val<'a>, r: &Val<'a>) -> Cr<'a> {
     match (&l.val, &r.val) {
-        (GVal::Str(a), GVal::Str(b)) => Cr::Value { ok: b.contains(a.as_str()), lhs: l.clone(), rhs: r.clone() },
+        (GVal::Str(a), GVal::Str(b)) => Cr::Value {
+            ok: b.contains(a.as_str()),
+            lhs: l.clone(),
+            rhs: r.clone(),
+        },
         _ => Cr::NotComparable(l.clone(), r.clone()),
     }
 }
@@ -349,14 +382,28 @@ fn contained_in<'a>(l: &Val<'a>, r: &Val<'a>) -> Cr<'a> {
         if rl.first().is_some_and(|f| f.is_list()) {
             let ok = contains(&rl, l);
             let diff = if ok { vec![] } else { vec![l.clone()] };
-            return Cr::ListIn { ok, lhs: l.clone(), rhs: r.clone(), diff };
+            return Cr::ListIn {
+                ok,
+                lhs: l.clone(),
+                rhs: r.clone(),
+                diff,
+            };
         }
         let diff: Vec<Val<'a>> = l.elements().into_iter().filter(|e| !contains(&rl, e)).collect();
-        return Cr::ListIn { ok: diff.is_empty(), lhs: l.clone(), rhs: r.clone(), diff };
+        return Cr::ListIn {
+            ok: diff.is_empty(),
+            lhs: l.clone(),
+            rhs: r.clone(),
+            diff,
+        };
     }
     if r.is_list() {
         let ok = contains(&r.elements(), l);
-        return Cr::Value { ok, lhs: l.clone(), rhs: r.clone() };
+        return Cr::Value {
+            ok,
+            lhs: l.clone(),
+            rhs: r.clone(),
+        };
     }
     match_value(l.clone(), r.clone())
 }
@@ -452,7 +499,12 @@ fn compare_eq_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
             } else {
                 rs.iter().filter(|e| !contains(&ls, e)).cloned().collect()
             };
-            results.push(Cr::QueryIn { ok: diff.is_empty(), lhs: ls, rhs: rs, diff });
+            results.push(Cr::QueryIn {
+                ok: diff.is_empty(),
+                lhs: ls,
+                rhs: rs,
+                diff,
+            });
         }
     }
     results
@@ -480,7 +532,12 @@ fn compare_in_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
                 }
             } else if l.is_list() {
                 let diff: Vec<Val<'a>> = l.elements().into_iter().filter(|e| !contains(&rs, e)).collect();
-                results.push(Cr::QueryIn { ok: diff.is_empty(), lhs: vec![l.clone()], rhs: rs, diff });
+                results.push(Cr::QueryIn {
+                    ok: diff.is_empty(),
+                    lhs: vec![l.clone()],
+                    rhs: rs,
+                    diff,
+                });
             } else {
                 for r in &rs {
                     results.push(contained_in(&l, r));
@@ -518,10 +575,22 @@ fn compare_in_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
             }
             let diff: Vec<Val<'a>> = ls
                 .iter()
-                .filter(|l| !rs.iter().any(|r| matches!(contained_in(l, r), Cr::Value { ok: true, .. } | Cr::ListIn { ok: true, .. })))
+                .filter(|l| {
+                    !rs.iter().any(|r| {
+                        matches!(
+                            contained_in(l, r),
+                            Cr::Value { ok: true, .. } | Cr::ListIn { ok: true, .. }
+                        )
+                    })
+                })
                 .cloned()
                 .collect();
-            results.push(Cr::QueryIn { ok: diff.is_empty(), lhs: ls, rhs: rs, diff });
+            results.push(Cr::QueryIn {
+                ok: diff.is_empty(),
+                lhs: ls,
+                rhs: rs,
+                diff,
+            });
         }
     }
     results
@@ -547,17 +616,47 @@ fn compare_common<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>], op: Op) -> Vec<Cr<'a>> {
 fn negate<'a>(cr: Cr<'a>, op: Op, lhs_len: usize, rhs_len: usize) -> Cr<'a> {
     match cr {
         Cr::Value { ok, lhs, rhs } => Cr::Value { ok: !ok, lhs, rhs },
-        Cr::QueryIn { ok: false, lhs, rhs, diff } => {
+        Cr::QueryIn {
+            ok: false,
+            lhs,
+            rhs,
+            diff,
+        } => {
             let base = if rhs_len >= lhs_len && op == Op::Eq { &rhs } else { &lhs };
             let rd: Vec<Val<'a>> = base.iter().filter(|e| !contains(&diff, e)).cloned().collect();
-            Cr::QueryIn { ok: rd.is_empty(), lhs, rhs, diff: rd }
+            Cr::QueryIn {
+                ok: rd.is_empty(),
+                lhs,
+                rhs,
+                diff: rd,
+            }
         }
-        Cr::QueryIn { ok: true, lhs, rhs, .. } => Cr::QueryIn { ok: false, diff: lhs.clone(), lhs, rhs },
-        Cr::ListIn { ok: false, lhs, rhs, diff } => {
+        Cr::QueryIn { ok: true, lhs, rhs, .. } => Cr::QueryIn {
+            ok: false,
+            diff: lhs.clone(),
+            lhs,
+            rhs,
+        },
+        Cr::ListIn {
+            ok: false,
+            lhs,
+            rhs,
+            diff,
+        } => {
             let rd: Vec<Val<'a>> = lhs.elements().into_iter().filter(|e| !contains(&diff, e)).collect();
-            Cr::ListIn { ok: rd.is_empty(), lhs, rhs, diff: rd }
+            Cr::ListIn {
+                ok: rd.is_empty(),
+                lhs,
+                rhs,
+                diff: rd,
+            }
         }
-        Cr::ListIn { ok: true, lhs, rhs, .. } => Cr::ListIn { ok: false, diff: lhs.elements(), lhs, rhs },
+        Cr::ListIn { ok: true, lhs, rhs, .. } => Cr::ListIn {
+            ok: false,
+            diff: lhs.elements(),
+            lhs,
+            rhs,
+        },
         rest => rest,
     }
 }
@@ -589,7 +688,12 @@ impl<'a> Ev<'a> {
     }
 
     fn fatal_err(&self, span: Span, message: String) -> GuardError {
-        GuardError::Eval { file: self.file.file_name.clone(), line: span.line, col: span.col, message }
+        GuardError::Eval {
+            file: self.file.file_name.clone(),
+            line: span.line,
+            col: span.col,
+            message,
+        }
     }
 
     fn fatal<T>(&self, span: Span, message: String) -> R<T> {
@@ -609,7 +713,11 @@ impl<'a> Ev<'a> {
                     LetValue::Lit(n) => vec![QR::Lit(Val::B(n))],
                     LetValue::Query(q) => {
                         let r = self.query(q, sc)?;
-                        if q.match_all { r } else { r.into_iter().filter(|x| !matches!(x, QR::Unres(_))).collect() }
+                        if q.match_all {
+                            r
+                        } else {
+                            r.into_iter().filter(|x| !matches!(x, QR::Unres(_))).collect()
+                        }
                     }
                     LetValue::Func(f) => self.call_function(f, sc)?,
                 };
@@ -647,7 +755,10 @@ impl<'a> Ev<'a> {
     }
 
     fn unres(out: &mut Vec<QR<'a>>, at: &Node, reason: String) {
-        out.push(QR::Unres(Unres { path: at.path.clone(), reason }));
+        out.push(QR::Unres(Unres {
+            path: at.path.clone(),
+            reason,
+        }));
     }
 
     fn retrieve(
@@ -668,7 +779,11 @@ impl<'a> Ev<'a> {
             && let QPart::Var(name) = part
         {
             let vals = self.resolve_var(name, scope, q.span)?;
-            let next = if matches!(parts.get(1), Some(QPart::AllIndices(_))) { 2 } else { 1 };
+            let next = if matches!(parts.get(1), Some(QPart::AllIndices(_))) {
+                2
+            } else {
+                1
+            };
             for v in vals.iter() {
                 match v.val() {
                     Some(val) if next < parts.len() => self.retrieve(next, q, val.clone(), scope, conv, out)?,
@@ -684,7 +799,11 @@ impl<'a> Ev<'a> {
                     return self.index(idx, q, cur, i, scope, conv, out);
                 }
                 if !matches!(cur.val, GVal::Map(_)) {
-                    Self::unres(out, &cur, format!("cannot look up key `{k}`: the value is a {}", cur.type_name()));
+                    Self::unres(
+                        out,
+                        &cur,
+                        format!("cannot look up key `{k}`: the value is a {}", cur.type_name()),
+                    );
                     return Ok(());
                 }
                 if let Some(v) = cur.get_key(k) {
@@ -713,7 +832,11 @@ impl<'a> Ev<'a> {
             QPart::Index(i) => self.index(idx, q, cur, *i, scope, conv, out),
             QPart::Var(name) => {
                 if !matches!(cur.val, GVal::Map(_)) {
-                    Self::unres(out, &cur, format!("cannot look up keys of `%{name}`: the value is a {}", cur.type_name()));
+                    Self::unres(
+                        out,
+                        &cur,
+                        format!("cannot look up keys of `%{name}`: the value is a {}", cur.type_name()),
+                    );
                     return Ok(());
                 }
                 let keys = self.resolve_var(name, scope, q.span)?;
@@ -811,7 +934,11 @@ impl<'a> Ev<'a> {
                 }
             }
             QPart::Filter(name, conj) => {
-                let prev_iterates = idx > 0 && matches!(parts.get(idx - 1), Some(QPart::AllValues(_)) | Some(QPart::AllIndices(_)));
+                let prev_iterates = idx > 0
+                    && matches!(
+                        parts.get(idx - 1),
+                        Some(QPart::AllValues(_)) | Some(QPart::AllIndices(_))
+                    );
                 match &cur.val {
                     GVal::Map(_) if prev_iterates || idx == 0 || matches!(parts.get(idx - 1), Some(QPart::Var(_))) => {
                         if self.filter_pass(conj, &cur, scope)? {
@@ -909,7 +1036,11 @@ impl<'a> Ev<'a> {
         out: &mut Vec<QR<'a>>,
     ) -> R<()> {
         let GVal::List(l) = &cur.val else {
-            Self::unres(out, &cur, format!("cannot index [{i}]: the value is a {}", cur.type_name()));
+            Self::unres(
+                out,
+                &cur,
+                format!("cannot index [{i}]: the value is a {}", cur.type_name()),
+            );
             return Ok(());
         };
         let n = l.len() as i64;
@@ -1121,7 +1252,12 @@ impl<'a> Ev<'a> {
         if pr.params.len() != p.args.len() {
             return self.fatal(
                 p.span,
-                format!("rule `{}` takes {} argument(s), {} given", p.name, pr.params.len(), p.args.len()),
+                format!(
+                    "rule `{}` takes {} argument(s), {} given",
+                    p.name,
+                    pr.params.len(),
+                    p.args.len()
+                ),
             );
         }
         let mut bound = HashMap::new();
@@ -1132,7 +1268,12 @@ impl<'a> Ev<'a> {
             };
             bound.insert(name.clone(), Rc::new(vals));
         }
-        let ps = Scope { parent: Some(scope), root: scope.root.clone(), lets: &[], bound: RefCell::new(bound) };
+        let ps = Scope {
+            parent: Some(scope),
+            root: scope.root.clone(),
+            lets: &[],
+            bound: RefCell::new(bound),
+        };
         self.enter(p.span)?;
         let mut inner = sink.child();
         let st = self.rule(&pr.rule, &ps, role, &mut inner);
@@ -1187,7 +1328,15 @@ impl<'a> Ev<'a> {
         if values.is_empty() {
             if b.not_empty {
                 sink.push(|| {
-                    violation(b.span, "", "NOT EMPTY", None, None, None, Some("the block's query selected nothing".into()))
+                    violation(
+                        b.span,
+                        "",
+                        "NOT EMPTY",
+                        None,
+                        None,
+                        None,
+                        Some("the block's query selected nothing".into()),
+                    )
                 });
                 return Ok(Status::Fail);
             }
@@ -1265,7 +1414,17 @@ impl<'a> Ev<'a> {
         let not = a.op_not ^ a.negation;
         if lhs.is_empty() {
             if a.query.is_lone_variable() && role == Role::Assertion {
-                sink.push(|| violation(a.span, "", opname, a.message.clone(), None, None, Some("the variable has no values".into())));
+                sink.push(|| {
+                    violation(
+                        a.span,
+                        "",
+                        opname,
+                        a.message.clone(),
+                        None,
+                        None,
+                        Some("the variable has no values".into()),
+                    )
+                });
                 return Ok(Status::Fail);
             }
             return Ok(Status::Skip);
@@ -1273,7 +1432,15 @@ impl<'a> Ev<'a> {
         if rhs.is_empty() {
             if role == Role::Assertion {
                 sink.push(|| {
-                    violation(a.span, "", opname, a.message.clone(), None, None, Some("the right-hand side has no values".into()))
+                    violation(
+                        a.span,
+                        "",
+                        opname,
+                        a.message.clone(),
+                        None,
+                        None,
+                        Some("the right-hand side has no values".into()),
+                    )
                 });
                 return Ok(Status::Fail);
             }
@@ -1285,22 +1452,33 @@ impl<'a> Ev<'a> {
             op => compare_common(&lhs, &rhs, op),
         };
         let results: Vec<Cr<'a>> = if not {
-            results.into_iter().map(|c| negate(c, a.op, lhs.len(), rhs.len())).collect()
+            results
+                .into_iter()
+                .map(|c| negate(c, a.op, lhs.len(), rhs.len()))
+                .collect()
         } else {
             results
         };
         let (mut passes, mut fails) = (0usize, 0usize);
         let mut tmp = sink.child();
-        let mut fail = |tmp: &mut Sink, ptr: &str, exp: Option<serde_json::Value>, act: Option<serde_json::Value>, why: Option<String>| {
+        let mut fail = |tmp: &mut Sink,
+                        ptr: &str,
+                        exp: Option<serde_json::Value>,
+                        act: Option<serde_json::Value>,
+                        why: Option<String>| {
             fails += 1;
             tmp.push(|| violation(a.span, ptr, opname, a.message.clone(), exp, act, why));
         };
         for r in results {
             match r {
                 Cr::LhsUnres(u) => fail(&mut tmp, &u.path, rhs_json(&rhs), None, Some(u.reason)),
-                Cr::RhsUnres(l, u) => {
-                    fail(&mut tmp, &l.path, None, Some(l.to_json()), Some(format!("right-hand side: {}", u.reason)))
-                }
+                Cr::RhsUnres(l, u) => fail(
+                    &mut tmp,
+                    &l.path,
+                    None,
+                    Some(l.to_json()),
+                    Some(format!("right-hand side: {}", u.reason)),
+                ),
                 Cr::NotComparable(l, r) => fail(
                     &mut tmp,
                     &l.path,
@@ -1310,10 +1488,16 @@ impl<'a> Ev<'a> {
                 ),
                 Cr::Value { ok: true, .. } | Cr::ListIn { ok: true, .. } => passes += 1,
                 Cr::QueryIn { ok: true, lhs, .. } => passes += lhs.len(),
-                Cr::Value { ok: false, lhs, rhs: r } | Cr::ListIn { ok: false, lhs, rhs: r, .. } => {
-                    fail(&mut tmp, &lhs.path, Some(r.to_json()), Some(lhs.to_json()), None)
-                }
-                Cr::QueryIn { ok: false, rhs: r, diff, .. } => {
+                Cr::Value { ok: false, lhs, rhs: r }
+                | Cr::ListIn {
+                    ok: false, lhs, rhs: r, ..
+                } => fail(&mut tmp, &lhs.path, Some(r.to_json()), Some(lhs.to_json()), None),
+                Cr::QueryIn {
+                    ok: false,
+                    rhs: r,
+                    diff,
+                    ..
+                } => {
                     let exp = serde_json::Value::Array(r.iter().map(|x| x.to_json()).collect());
                     for d in diff {
                         fail(&mut tmp, &d.path, Some(exp.clone()), Some(d.to_json()), None);
@@ -1358,7 +1542,15 @@ impl<'a> Ev<'a> {
                 let ok = invert(!a.op_not);
                 if !ok {
                     sink.push(|| {
-                        violation(a.span, "", opname, a.message.clone(), None, None, Some("the query selected nothing".into()))
+                        violation(
+                            a.span,
+                            "",
+                            opname,
+                            a.message.clone(),
+                            None,
+                            None,
+                            Some("the query selected nothing".into()),
+                        )
                     });
                     return Ok(Status::Fail);
                 }
@@ -1443,7 +1635,9 @@ fn element_empty(q: &QR<'_>) -> Result<bool, String> {
 fn rhs_json(rhs: &[QR<'_>]) -> Option<serde_json::Value> {
     match rhs {
         [one] => one.val().map(|v| v.to_json()),
-        _ => Some(serde_json::Value::Array(rhs.iter().filter_map(|q| q.val().map(|v| v.to_json())).collect())),
+        _ => Some(serde_json::Value::Array(
+            rhs.iter().filter_map(|q| q.val().map(|v| v.to_json())).collect(),
+        )),
     }
 }
 

@@ -60,7 +60,10 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
         _ => 1,
     };
     if args.len() != expected {
-        return Err(format!("function {name} takes {expected} argument(s), {} given", args.len()));
+        return Err(format!(
+            "function {name} takes {expected} argument(s), {} given",
+            args.len()
+        ));
     }
     let first: &[QR<'a>] = args.first().map(|a| a.as_slice()).unwrap_or(&[]);
     let arg = |i: usize| -> &[QR<'a>] { args.get(i).map(|a| a.as_slice()).unwrap_or(&[]) };
@@ -89,12 +92,20 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
             }
             v
         }
-        "to_upper" => strings(first).into_iter().map(|s| out(GVal::Str(s.to_uppercase()))).collect(),
-        "to_lower" => strings(first).into_iter().map(|s| out(GVal::Str(s.to_lowercase()))).collect(),
+        "to_upper" => strings(first)
+            .into_iter()
+            .map(|s| out(GVal::Str(s.to_uppercase())))
+            .collect(),
+        "to_lower" => strings(first)
+            .into_iter()
+            .map(|s| out(GVal::Str(s.to_lowercase())))
+            .collect(),
         "url_decode" => {
             let mut v = vec![];
             for s in strings(first) {
-                v.push(out(GVal::Str(url_decode(&s).ok_or_else(|| format!("url_decode: invalid input {s}"))?)));
+                v.push(out(GVal::Str(
+                    url_decode(&s).ok_or_else(|| format!("url_decode: invalid input {s}"))?,
+                )));
             }
             v
         }
@@ -128,7 +139,10 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
                     }
                 }
             };
-            strings(first).into_iter().map(|s| out(GVal::Str(re.replace_all(&s, repl.as_str()).into_owned()))).collect()
+            strings(first)
+                .into_iter()
+                .map(|s| out(GVal::Str(re.replace_all(&s, repl.as_str()).into_owned())))
+                .collect()
         }
         "parse_int" => {
             let mut v = vec![];
@@ -136,8 +150,14 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
                 v.push(out(GVal::Int(match &x.val {
                     GVal::Int(i) => *i,
                     GVal::Float(f) => *f as i64,
-                    GVal::Str(s) => s.trim().parse().map_err(|_| format!("parse_int: not an integer: {s}"))?,
-                    GVal::Char(c) => c.to_digit(10).map(i64::from).ok_or_else(|| format!("parse_int: not a digit: {c}"))?,
+                    GVal::Str(s) => s
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("parse_int: not an integer: {s}"))?,
+                    GVal::Char(c) => c
+                        .to_digit(10)
+                        .map(i64::from)
+                        .ok_or_else(|| format!("parse_int: not a digit: {c}"))?,
                     _ => continue,
                 })));
             }
@@ -149,7 +169,10 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
                 v.push(out(GVal::Float(match &x.val {
                     GVal::Int(i) => *i as f64,
                     GVal::Float(f) => *f,
-                    GVal::Str(s) => s.trim().parse().map_err(|_| format!("parse_float: not a number: {s}"))?,
+                    GVal::Str(s) => s
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("parse_float: not a number: {s}"))?,
                     _ => continue,
                 })));
             }
@@ -197,7 +220,9 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
         "parse_epoch" => {
             let mut v = vec![];
             for s in strings(first) {
-                v.push(out(GVal::Int(parse_epoch(&s).ok_or_else(|| format!("parse_epoch: not RFC 3339: {s}"))?)));
+                v.push(out(GVal::Int(
+                    parse_epoch(&s).ok_or_else(|| format!("parse_epoch: not RFC 3339: {s}"))?,
+                )));
             }
             v
         }
@@ -249,7 +274,14 @@ pub fn parse_epoch(s: &str) -> Option<i64> {
     if !matches!(s.get(10..11)?, "T" | "t" | " ") {
         return None;
     }
-    let (y, mo, d, h, mi, se) = (num(0, 4)?, num(5, 7)?, num(8, 10)?, num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0, 4)?,
+        num(5, 7)?,
+        num(8, 10)?,
+        num(11, 13)?,
+        num(14, 16)?,
+        num(17, 19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }

@@ -117,7 +117,12 @@ pub fn lex(src: &str, file: &str) -> Result<Vec<Token>, GuardError> {
                 s.push(d);
                 j += 1;
             }
-            out.push(Token { tok: Tok::Str(s), span, newline_before, space_before });
+            out.push(Token {
+                tok: Tok::Str(s),
+                span,
+                newline_before,
+                space_before,
+            });
             i = j;
             line = l2;
             col = c2;
@@ -149,7 +154,12 @@ pub fn lex(src: &str, file: &str) -> Result<Vec<Token>, GuardError> {
             }
             col += j - i;
             i = j;
-            out.push(Token { tok: Tok::Regex(s), span, newline_before, space_before });
+            out.push(Token {
+                tok: Tok::Regex(s),
+                span,
+                newline_before,
+                space_before,
+            });
             newline_before = false;
             space_before = false;
             continue;
@@ -176,7 +186,12 @@ pub fn lex(src: &str, file: &str) -> Result<Vec<Token>, GuardError> {
                 s.push(chars[j]);
                 j += 1;
             }
-            out.push(Token { tok: Tok::Message(s.trim().to_string()), span, newline_before, space_before });
+            out.push(Token {
+                tok: Tok::Message(s.trim().to_string()),
+                span,
+                newline_before,
+                space_before,
+            });
             i = j;
             line = l2;
             col = c2;
@@ -251,11 +266,21 @@ pub fn lex(src: &str, file: &str) -> Result<Vec<Token>, GuardError> {
             }
         }
         col += i - start;
-        out.push(Token { tok, span, newline_before, space_before });
+        out.push(Token {
+            tok,
+            span,
+            newline_before,
+            space_before,
+        });
         newline_before = false;
         space_before = false;
     }
-    out.push(Token { tok: Tok::Eof, span: Span { line, col }, newline_before: true, space_before: true });
+    out.push(Token {
+        tok: Tok::Eof,
+        span: Span { line, col },
+        newline_before: true,
+        space_before: true,
+    });
     Ok(out)
 }
 
@@ -264,7 +289,11 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<Tok> {
-        lex(s, "t.guard").unwrap_or_default().into_iter().map(|t| t.tok).collect()
+        lex(s, "t.guard")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
     }
 
     #[test]
@@ -295,7 +324,10 @@ mod tests {
 
     #[test]
     fn unterminated_string_is_located_error() {
-        let e = lex("\n  x == 'abc", "f.guard").err().map(|e| e.to_string()).unwrap_or_default();
+        let e = lex("\n  x == 'abc", "f.guard")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("f.guard:2:8"), "{e}");
     }
 }

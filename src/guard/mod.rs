@@ -22,13 +22,30 @@ use serde::Serialize;
 pub enum GuardError {
     /// A rules file that does not parse: `file:line:col: expected ...`, the line and a caret.
     #[error("{file}:{line}:{col}: {expected}\n{source_line}\n{caret}")]
-    Parse { file: String, line: usize, col: usize, expected: String, source_line: String, caret: String },
+    Parse {
+        file: String,
+        line: usize,
+        col: usize,
+        expected: String,
+        source_line: String,
+        caret: String,
+    },
     /// A rule referenced by name that no rule defines.
     #[error("{file}:{line}:{col}: unknown rule `{name}`")]
-    UnknownRule { file: String, name: String, line: usize, col: usize },
+    UnknownRule {
+        file: String,
+        name: String,
+        line: usize,
+        col: usize,
+    },
     /// Any other evaluation error (arity, recursion, bad function input, nesting too deep).
     #[error("{file}:{line}:{col}: {message}")]
-    Eval { file: String, line: usize, col: usize, message: String },
+    Eval {
+        file: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
     /// A Guard test file that cannot be read.
     #[error("{file}: {message}")]
     TestFile { file: String, message: String },

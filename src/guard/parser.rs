@@ -3,10 +3,10 @@
 use indexmap::IndexMap;
 use std::sync::Arc;
 
+use super::GuardError;
 use super::ast::*;
 use super::lexer::{Span, Tok, Token, lex};
 use super::value::{Bound, GVal, Node, RangeV, Rx};
-use super::GuardError;
 
 /// Deepest nesting of blocks, filters and literals accepted.
 pub const MAX_DEPTH: usize = 32;
@@ -78,7 +78,13 @@ fn literal_kw(s: &str) -> Option<GVal> {
 /// Parses a rules file. `file_name` is used in error messages.
 pub fn parse(src: &str, file: &str) -> PResult<RulesFile> {
     let toks = lex(src, file)?;
-    let mut p = Parser { toks, pos: 0, src, file, depth: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        src,
+        file,
+        depth: 0,
+    };
     p.file_items()
 }
 
@@ -93,7 +99,11 @@ impl<'s> Parser<'s> {
         self.toks.get(self.pos + n)
     }
     fn span(&self) -> Span {
-        self.toks.get(self.pos).or(self.toks.last()).map(|t| t.span).unwrap_or_default()
+        self.toks
+            .get(self.pos)
+            .or(self.toks.last())
+            .map(|t| t.span)
+            .unwrap_or_default()
     }
     fn newline_at(&self, n: usize) -> bool {
         self.token_at(n).is_none_or(|t| t.newline_before)
@@ -153,7 +163,9 @@ impl<'s> Parser<'s> {
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return self.err(&format!("less nesting (more than {MAX_DEPTH} levels of blocks, filters or literals)"));
+            return self.err(&format!(
+                "less nesting (more than {MAX_DEPTH} levels of blocks, filters or literals)"
+            ));
         }
         Ok(())
     }
@@ -162,7 +174,12 @@ impl<'s> Parser<'s> {
     }
 
     fn file_items(&mut self) -> PResult<RulesFile> {
-        let mut file = RulesFile { file_name: self.file.to_string(), lets: vec![], rules: vec![], param_rules: vec![] };
+        let mut file = RulesFile {
+            file_name: self.file.to_string(),
+            lets: vec![],
+            rules: vec![],
+            param_rules: vec![],
+        };
         let mut default_clauses: Conj<Clause> = vec![];
         let mut default_span = None;
         loop {
@@ -186,7 +203,10 @@ impl<'s> Parser<'s> {
                 Rule {
                     name: "default".to_string(),
                     conditions: None,
-                    block: Block { lets: vec![], clauses: default_clauses },
+                    block: Block {
+                        lets: vec![],
+                        clauses: default_clauses,
+                    },
                     span: default_span.unwrap_or_default(),
                 },
             );
@@ -218,9 +238,18 @@ impl<'s> Parser<'s> {
             self.expect_p(")", "`)` closing the parameter list")?;
             params = Some(ps);
         }
-        let conditions = if self.eat_kw(WHEN) { Some(self.conditions()?) } else { None };
+        let conditions = if self.eat_kw(WHEN) {
+            Some(self.conditions()?)
+        } else {
+            None
+        };
         let block = self.block(Ctx::Rule)?;
-        let rule = Rule { name, conditions, block, span };
+        let rule = Rule {
+            name,
+            conditions,
+            block,
+            span,
+        };
         match params {
             Some(params) => file.param_rules.push(ParamRule { rule, params }),
             None => file.rules.push(rule),
@@ -327,7 +356,13 @@ impl<'s> Parser<'s> {
                 }
                 self.expect_p(")", "`)` closing the rule call")?;
                 let message = self.message();
-                return Ok(Clause::Param(ParamCall { name, negation, args, message, span }));
+                return Ok(Clause::Param(ParamCall {
+                    name,
+                    negation,
+                    args,
+                    message,
+                    span,
+                }));
             }
             let next = self.tok_at(1);
             let ends = self.newline_at(1)
@@ -338,14 +373,24 @@ impl<'s> Parser<'s> {
             if ends && unary_op(&name).is_none() {
                 self.pos += 1;
                 let message = self.message();
-                return Ok(Clause::Named(NamedRef { name, negation, message, span }));
+                return Ok(Clause::Named(NamedRef {
+                    name,
+                    negation,
+                    message,
+                    span,
+                }));
             }
         }
         let query = self.query()?;
         if ctx != Ctx::Cond {
             if self.at_p("{") {
                 let block = self.block(ctx.inner())?;
-                return Ok(Clause::Block(BlockClause { query, not_empty: false, block, span }));
+                return Ok(Clause::Block(BlockClause {
+                    query,
+                    not_empty: false,
+                    block,
+                    span,
+                }));
             }
             if (self.at_p("!") || self.at_kw(NOT))
                 && is_kw(self.tok_at(1), &["empty", "EMPTY"])
@@ -353,13 +398,26 @@ impl<'s> Parser<'s> {
             {
                 self.pos += 2;
                 let block = self.block(ctx.inner())?;
-                return Ok(Clause::Block(BlockClause { query, not_empty: true, block, span }));
+                return Ok(Clause::Block(BlockClause {
+                    query,
+                    not_empty: true,
+                    block,
+                    span,
+                }));
             }
         }
         let (op, op_not) = self.operator()?;
         let rhs = if op.is_unary() { None } else { Some(self.let_value()?) };
         let message = self.message();
-        Ok(Clause::Access(Access { query, op, op_not, negation, rhs, message, span }))
+        Ok(Clause::Access(Access {
+            query,
+            op,
+            op_not,
+            negation,
+            rhs,
+            message,
+            span,
+        }))
     }
 
     fn at_kw_at(&self, n: usize, kws: &[&str]) -> bool {
@@ -429,7 +487,11 @@ impl<'s> Parser<'s> {
                 QPart::Filter(
                     None,
                     vec![vec![Clause::Access(Access {
-                        query: Query { parts: vec![QPart::Key("Type".into())], match_all: true, span },
+                        query: Query {
+                            parts: vec![QPart::Key("Type".into())],
+                            match_all: true,
+                            span,
+                        },
                         op: Op::Eq,
                         op_not: false,
                         negation: false,
@@ -442,13 +504,26 @@ impl<'s> Parser<'s> {
             match_all: true,
             span,
         };
-        let conditions = if self.eat_kw(WHEN) { Some(self.conditions()?) } else { None };
+        let conditions = if self.eat_kw(WHEN) {
+            Some(self.conditions()?)
+        } else {
+            None
+        };
         let block = if self.at_p("{") {
             self.block(Ctx::Body)?
         } else {
-            Block { lets: vec![], clauses: vec![self.disjunction(Ctx::Body)?] }
+            Block {
+                lets: vec![],
+                clauses: vec![self.disjunction(Ctx::Body)?],
+            }
         };
-        Ok(Clause::Type(TypeBlock { type_name: name, query, conditions, block, span }))
+        Ok(Clause::Type(TypeBlock {
+            type_name: name,
+            query,
+            conditions,
+            block,
+            span,
+        }))
     }
 
     fn query(&mut self) -> PResult<Query> {
@@ -561,9 +636,7 @@ impl<'s> Parser<'s> {
                 Ok(LetValue::Lit(self.literal()?))
             }
             Tok::Ident(s) if literal_kw(&s).is_some() => Ok(LetValue::Lit(self.literal()?)),
-            Tok::Ident(s)
-                if s == "r" && matches!(self.tok_at(1), Tok::P("[") | Tok::P("(")) && !self.space_at(1) =>
-            {
+            Tok::Ident(s) if s == "r" && matches!(self.tok_at(1), Tok::P("[") | Tok::P("(")) && !self.space_at(1) => {
                 Ok(LetValue::Lit(self.literal()?))
             }
             Tok::Ident(s) if matches!(self.tok_at(1), Tok::P("(")) => {
@@ -588,8 +661,16 @@ impl<'s> Parser<'s> {
 
     fn regex(&self, src: &str) -> PResult<Rx> {
         match fancy_regex::Regex::new(src) {
-            Ok(re) => Ok(Rx { source: src.to_string(), re: Arc::new(re) }),
-            Err(e) => Err(GuardError::parse(self.src, self.file, self.span(), &format!("a valid regex: {e}"))),
+            Ok(re) => Ok(Rx {
+                source: src.to_string(),
+                re: Arc::new(re),
+            }),
+            Err(e) => Err(GuardError::parse(
+                self.src,
+                self.file,
+                self.span(),
+                &format!("a valid regex: {e}"),
+            )),
         }
     }
 
@@ -624,7 +705,12 @@ impl<'s> Parser<'s> {
                     _ => return self.err("`]` or `)` closing the range"),
                 };
                 self.pos += 1;
-                return Ok(GVal::Range(RangeV { lo, hi, lo_incl, hi_incl }));
+                return Ok(GVal::Range(RangeV {
+                    lo,
+                    hi,
+                    lo_incl,
+                    hi_incl,
+                }));
             }
             Tok::P("[") => {
                 self.pos += 1;
@@ -705,12 +791,17 @@ mod tests {
         }
     }
     fn err(src: &str) -> String {
-        parse(src, "t.guard").err().map(|e| e.to_string()).unwrap_or_else(|| "NO ERROR".into())
+        parse(src, "t.guard")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "NO ERROR".into())
     }
 
     #[test]
     fn parses_rules_lets_and_default() {
-        let f = ok("let a = Resources.*[ Type == 'X' ]\nrule r when %a !empty { %a.Properties.P == 1 }\nResources exists\n");
+        let f = ok(
+            "let a = Resources.*[ Type == 'X' ]\nrule r when %a !empty { %a.Properties.P == 1 }\nResources exists\n",
+        );
         assert_eq!(f.lets.len(), 1);
         assert_eq!(f.rules.len(), 2);
         assert_eq!(f.rules[0].name, "default");
@@ -737,9 +828,13 @@ mod tests {
         let clauses = &f.rules[0].block.clauses;
         assert_eq!(clauses.len(), 12);
         assert_eq!(clauses[5].len(), 3);
-        let Clause::Access(a) = &clauses[8][0] else { panic!("access") };
+        let Clause::Access(a) = &clauses[8][0] else {
+            panic!("access")
+        };
         assert!(a.negation && !a.op_not);
-        let Clause::Access(a) = &clauses[6][0] else { panic!("access") };
+        let Clause::Access(a) = &clauses[6][0] else {
+            panic!("access")
+        };
         assert_eq!(a.message.as_deref(), Some("must be big"));
     }
 

@@ -21,7 +21,10 @@ impl TestOutcome {
 }
 
 fn bad(file: &str, message: String) -> GuardError {
-    GuardError::TestFile { file: file.to_string(), message }
+    GuardError::TestFile {
+        file: file.to_string(),
+        message,
+    }
 }
 
 /// Runs every case of a test file (a YAML/JSON list of `{name, input, expectations: {rules}}`).
@@ -39,7 +42,11 @@ pub fn run_test_file(rules: &RulesFile, text: &str, file: &str) -> Result<Vec<Te
             .map(str::to_string)
             .unwrap_or_else(|| format!("case {}", i + 1));
         let input = case.get("input").cloned().unwrap_or(Value::Object(Default::default()));
-        let Some(expect) = case.get("expectations").and_then(|e| e.get("rules")).and_then(Value::as_object) else {
+        let Some(expect) = case
+            .get("expectations")
+            .and_then(|e| e.get("rules"))
+            .and_then(Value::as_object)
+        else {
             return Err(bad(file, format!("{name}: missing `expectations.rules`")));
         };
         let eval = evaluate(rules, &input)?;
@@ -48,14 +55,33 @@ pub fn run_test_file(rules: &RulesFile, text: &str, file: &str) -> Result<Vec<Te
                 Some("PASS") => Status::Pass,
                 Some("FAIL") => Status::Fail,
                 Some("SKIP") => Status::Skip,
-                _ => return Err(bad(file, format!("{name}: rule {rule}: expected PASS, FAIL or SKIP, found {want}"))),
+                _ => {
+                    return Err(bad(
+                        file,
+                        format!("{name}: rule {rule}: expected PASS, FAIL or SKIP, found {want}"),
+                    ));
+                }
             };
-            let statuses: Vec<Status> = eval.rules.iter().filter(|r| &r.name == rule).map(|r| r.status).collect();
+            let statuses: Vec<Status> = eval
+                .rules
+                .iter()
+                .filter(|r| &r.name == rule)
+                .map(|r| r.status)
+                .collect();
             if statuses.is_empty() {
                 continue;
             }
-            let actual = statuses.iter().copied().find(|s| *s != Status::Skip).unwrap_or(Status::Skip);
-            outcomes.push(TestOutcome { case_name: name.clone(), rule: rule.clone(), expected, actual });
+            let actual = statuses
+                .iter()
+                .copied()
+                .find(|s| *s != Status::Skip)
+                .unwrap_or(Status::Skip);
+            outcomes.push(TestOutcome {
+                case_name: name.clone(),
+                rule: rule.clone(),
+                expected,
+                actual,
+            });
         }
     }
     Ok(outcomes)

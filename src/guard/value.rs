@@ -59,7 +59,10 @@ pub struct Node {
 
 impl Node {
     pub fn lit(val: GVal) -> Node {
-        Node { path: String::new(), val }
+        Node {
+            path: String::new(),
+            val,
+        }
     }
 
     /// Converts a JSON document, recording each node's pointer.
@@ -73,9 +76,12 @@ impl Node {
                     None => GVal::Float(n.as_f64().unwrap_or(f64::NAN)),
                 },
                 Value::String(s) => GVal::Str(s.clone()),
-                Value::Array(a) => {
-                    GVal::List(a.iter().enumerate().map(|(i, e)| conv(e, format!("{path}/{i}"))).collect())
-                }
+                Value::Array(a) => GVal::List(
+                    a.iter()
+                        .enumerate()
+                        .map(|(i, e)| conv(e, format!("{path}/{i}")))
+                        .collect(),
+                ),
                 Value::Object(m) => GVal::Map(
                     m.iter()
                         .map(|(k, e)| (k.clone(), conv(e, format!("{path}/{}", escape_pointer_token(k)))))
@@ -92,7 +98,9 @@ impl Node {
             GVal::Null => Value::Null,
             GVal::Bool(b) => Value::Bool(*b),
             GVal::Int(i) => Value::from(*i),
-            GVal::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            GVal::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             GVal::Str(s) => Value::String(s.clone()),
             GVal::Char(c) => Value::String(c.to_string()),
             GVal::Regex(r) => Value::String(format!("/{}/", r.source)),
@@ -164,7 +172,9 @@ fn within(x: f64, r: &RangeV) -> Option<bool> {
 }
 
 fn char_within(c: char, r: &RangeV) -> Option<bool> {
-    let (Bound::Char(lo), Bound::Char(hi)) = (r.lo, r.hi) else { return None };
+    let (Bound::Char(lo), Bound::Char(hi)) = (r.lo, r.hi) else {
+        return None;
+    };
     let lo_ok = if r.lo_incl { c >= lo } else { c > lo };
     let hi_ok = if r.hi_incl { c <= hi } else { c < hi };
     Some(lo_ok && hi_ok)
@@ -236,7 +246,9 @@ pub fn compare_eq(a: &Node, b: &Node) -> Result<bool, NotComparable> {
 /// but never an error, and strings match regexes.
 pub fn loose_eq(a: &Node, b: &Node) -> bool {
     match (&a.val, &b.val) {
-        (GVal::Map(x), GVal::Map(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w))),
+        (GVal::Map(x), GVal::Map(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w)))
+        }
         (GVal::List(x), GVal::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(l, r)| loose_eq(l, r)),
         (GVal::Range(x), GVal::Range(y)) => x == y,
         _ => compare_eq(a, b).unwrap_or(false),
@@ -268,7 +280,12 @@ mod tests {
 
     #[test]
     fn ranges() {
-        let r = Node::lit(GVal::Range(RangeV { lo: Bound::Int(1), hi: Bound::Int(5), lo_incl: true, hi_incl: false }));
+        let r = Node::lit(GVal::Range(RangeV {
+            lo: Bound::Int(1),
+            hi: Bound::Int(5),
+            lo_incl: true,
+            hi_incl: false,
+        }));
         assert!(compare_eq(&Node::lit(GVal::Int(1)), &r).unwrap_or(false));
         assert!(!compare_eq(&Node::lit(GVal::Int(5)), &r).unwrap_or(true));
         assert!(compare_eq(&Node::lit(GVal::Float(4.5)), &r).unwrap_or(false));
