@@ -1662,3 +1662,133 @@ fn violation(
         col: span.col,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_rules;
+    use super::*;
+    use serde_json::json;
+
+    fn statuses(src: &str, data: serde_json::Value) -> Vec<(String, Status)> {
+        let rules = match parse_rules(src, "t.guard") {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        match evaluate(&rules, &data) {
+            Ok(e) => e.rules.into_iter().map(|r| (r.name, r.status)).collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn one(src: &str, data: serde_json::Value) -> Status {
+        statuses(src, data).first().map(|s| s.1).unwrap_or(Status::Skip)
+    }
+
+    #[test]
+    fn unresolved_lhs_fails_even_for_not_equal() {
+        assert_eq!(one("rule r { A.B != 'x' }", json!({"A": {}})), Status::Fail);
+        assert_eq!(one("rule r { A.B not exists }", json!({"A": {}})), Status::Pass);
+        assert_eq!(one("rule r { A.B empty }", json!({"A": {}})), Status::Pass);
+    }
+
+    #[test]
+    fn empty_filter_skips_binary_but_decides_empty() {
+        let d = json!({"Resources": {"Q": {"Type": "Q"}}});
+        assert_eq!(
+            one("rule r { Resources.*[ Type == 'B' ].P == 1 }", d.clone()),
+            Status::Skip
+        );
+        assert_eq!(
+            one("rule r { Resources.*[ Type == 'B' ] empty }", d.clone()),
+            Status::Pass
+        );
+        assert_eq!(one("rule r { Resources.*[ Type == 'B' ] !empty }", d), Status::Fail);
+    }
+
+    #[test]
+    fn no_resources_key_fails_where_no_match_skips() {
+        let src = "let b = Resources.*[ Type == 'B' ]\nrule r { %b.Properties.P == 1 }";
+        assert_eq!(one(src, json!({})), Status::Fail);
+        assert_eq!(one(src, json!({"Resources": {"Q": {"Type": "Q"}}})), Status::Skip);
+    }
+
+    #[test]
+    fn disjunction_and_conjunction_combine_like_cfn_guard() {
+        let d = json!({"A": 1, "L": [{"Y": 2}]});
+        assert_eq!(one("rule r { A == 2 or A == 1 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r {\n A == 1\n A == 2\n}", d.clone()), Status::Fail);
+        // SKIP is neutral in a conjunction.
+        assert_eq!(one("rule r {\n A == 1\n L[ Y == 1 ].Z == 1\n}", d), Status::Pass);
+    }
+
+    #[test]
+    fn some_needs_one_value() {
+        let d = json!({"L": [1, 2, 3]});
+        assert_eq!(one("rule r { some L[*] == 2 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r { L[*] == 2 }", d), Status::Fail);
+    }
+
+    #[test]
+    fn let_redefinition_replaces_for_whole_scope() {
+        assert_eq!(one("rule r { %x == 2 }\nlet x = 1\nlet x = 2", json!({})), Status::Pass);
+    }
+
+    #[test]
+    fn rule_reference_semantics_3_2_1() {
+        let src = "rule s when Missing exists {\n X exists\n}\nrule body {\n not s\n}\nrule gate when not s {\n X exists\n}\n";
+        let st = statuses(src, json!({"X": 1}));
+        assert_eq!(st[1], ("body".to_string(), Status::Fail));
+        assert_eq!(st[2], ("gate".to_string(), Status::Pass));
+    }
+
+    #[test]
+    fn unevaluatable_empty_in_gate_fails_the_rule() {
+        assert_eq!(
+            one("rule r when B !empty { X exists }", json!({"B": true, "X": 1})),
+            Status::Fail
+        );
+        assert_eq!(one("rule r { N empty }", json!({"N": 3})), Status::Fail);
+    }
+
+    #[test]
+    fn parameterized_rules_and_arity() {
+        let src = "rule p(a, b) {\n %a == %b\n}\nrule r {\n p(X, 1)\n}\n";
+        assert_eq!(
+            one(src.replace("rule p", "rule p").as_str(), json!({"X": 1})),
+            Status::Pass
+        );
+        let rules = parse_rules("rule p(a) {\n %a exists\n}\nrule r {\n p(1, 2)\n}\n", "t.guard");
+        let e = rules.map(|r| evaluate(&r, &json!({})).is_err());
+        assert!(matches!(e, Ok(true)));
+    }
+
+    #[test]
+    fn key_case_fallback() {
+        assert_eq!(
+            one("rule r { a.bucketName == 1 }", json!({"a": {"BucketName": 1}})),
+            Status::Pass
+        );
+        assert_eq!(
+            one("rule r { a.bucket_name == 1 }", json!({"a": {"BucketName": 1}})),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn captures_and_key_filters() {
+        let d = json!({"M": {"ab": 1, "ac": 2, "b": 3}});
+        assert_eq!(one("rule r { M[ keys == /^a/ ] < 3 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r { M[ keys != /^a/ ] == 3 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r { M[ k | this >= 2 ] !empty }", d), Status::Pass);
+    }
+
+    #[test]
+    fn violations_only_for_failing_rules_and_failing_disjunctions() {
+        let rules = parse_rules("rule r {\n A == 2 or A == 1\n B == 1 << b must be 1 >>\n}", "t.guard");
+        let ev = rules.map(|r| evaluate(&r, &json!({"A": 1, "B": 2})));
+        let Ok(Ok(ev)) = ev else { panic!("eval") };
+        assert_eq!(ev.rules[0].violations.len(), 1);
+        assert_eq!(ev.rules[0].violations[0].pointer, "/B");
+        assert_eq!(ev.rules[0].violations[0].message.as_deref(), Some("b must be 1"));
+    }
+}
