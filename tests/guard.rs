@@ -526,3 +526,49 @@ fn bench_50_rules_5000_resources() {
     );
     assert_eq!(ev.overall(), Status::Fail);
 }
+
+#[test]
+fn test_files_agree_with_real_cfn_guard_test() {
+    let bin = cfn_guard();
+    assert!(
+        bin.exists(),
+        "the real cfn-guard 3.2.1 is required at {}",
+        bin.display()
+    );
+    for name in fixture_names() {
+        let st = Command::new(&bin)
+            .arg("test")
+            .arg("-r")
+            .arg(fixtures().join(format!("{name}.guard")))
+            .arg("-t")
+            .arg(fixtures().join(format!("{name}.cases.yaml")))
+            .output()
+            .expect("runs");
+        assert_eq!(
+            st.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&st.stdout)
+        );
+    }
+    // A deliberate mismatch: cfn-guard exits 7; we report exactly that expectation. An expectation
+    // for an unknown rule is ignored by both; `!Ref` in the input is read in long form.
+    let dir = fixtures().join("mismatch");
+    let st = Command::new(&bin)
+        .arg("test")
+        .arg("-r")
+        .arg(dir.join("m.guard"))
+        .arg("-t")
+        .arg(dir.join("m.cases.yaml"))
+        .output()
+        .expect("runs");
+    assert_eq!(st.status.code(), Some(7));
+    let rules = guard::parse_rules(&std::fs::read_to_string(dir.join("m.guard")).expect("r"), "m.guard").expect("p");
+    let cases = std::fs::read_to_string(dir.join("m.cases.yaml")).expect("c");
+    let outcomes = guard::run_test_file(&rules, &cases, "m.cases.yaml").expect("runs");
+    let bad: Vec<_> = outcomes.iter().filter(|o| o.expected != o.actual).collect();
+    assert_eq!(bad.len(), 1, "{outcomes:#?}");
+    assert_eq!((bad[0].rule.as_str(), bad[0].actual), ("TABLE_ENCRYPTED", Status::Fail));
+    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes[2].case_name, "case 2");
+}
