@@ -3,6 +3,7 @@
 //! Depends only on `serde_json::Value` and its own error types.
 
 pub mod ast;
+pub mod diagnostics;
 pub mod eval;
 pub mod functions;
 pub mod lexer;
@@ -136,6 +137,9 @@ pub struct Violation {
 }
 
 /// Parses a `.guard` source. Regexes are compiled here, once.
+/// Also checks that every rule reference names a rule of the file.
 pub fn parse_rules(source: &str, file_name: &str) -> Result<RulesFile, GuardError> {
-    parser::parse(source, file_name)
+    let file = parser::parse(source, file_name)?;
+    diagnostics::check_references(&file)?;
+    Ok(file)
 }
