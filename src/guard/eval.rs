@@ -201,7 +201,17 @@ fn status_of(fails: usize, passes: usize) -> Status {
 
 /// Evaluates every rule of `rules` on `data` (a CloudFormation template or any document).
 pub fn evaluate(rules: &RulesFile, data: &serde_json::Value) -> Result<Evaluation, GuardError> {
-    let root = Node::from_json(data);
+    let Some(root) = Node::from_json_checked(data) else {
+        return Err(GuardError::Eval {
+            file: rules.file_name.clone(),
+            line: 0,
+            col: 0,
+            message: format!(
+                "the data document nests deeper than {} levels",
+                super::value::MAX_DATA_DEPTH
+            ),
+        });
+    };
     let ev = Ev::new(rules);
     let scope = Scope::new(None, Val::B(&root), &rules.lets);
     let mut out = Vec::with_capacity(rules.rules.len());
@@ -1757,6 +1767,16 @@ mod tests {
         let rules = parse_rules("rule p(a) {\n %a exists\n}\nrule r {\n p(1, 2)\n}\n", "t.guard");
         let e = rules.map(|r| evaluate(&r, &json!({})).is_err());
         assert!(matches!(e, Ok(true)));
+    }
+
+    #[test]
+    fn too_deep_data_is_an_error() {
+        let mut v = json!(1);
+        for _ in 0..300 {
+            v = json!([v]);
+        }
+        let r = parse_rules("rule r { x exists }", "t.guard").map(|r| evaluate(&r, &v).is_err());
+        assert!(matches!(r, Ok(true)));
     }
 
     #[test]
