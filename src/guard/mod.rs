@@ -14,7 +14,7 @@ pub mod value;
 pub use ast::RulesFile;
 pub use eval::evaluate;
 pub use lexer::Span;
-pub use testfile::{TestOutcome, run_test_file};
+pub use testfile::{TestOutcome, run_test_file, test_dir_pairs};
 
 use serde::Serialize;
 
