@@ -639,7 +639,7 @@ fn differential_generated_rules() {
     let mut src = String::from(
         "let sel = Resources.*[ Type == 'AWS::S3::Bucket' ]\nlet none = Resources.*[ Type == 'None' ]\nlet lit = ['a', 1]\n",
     );
-    let mut clause = |rnd: &mut dyn FnMut(usize) -> usize| -> String {
+    let clause = |rnd: &mut dyn FnMut(usize) -> usize| -> String {
         let q = queries[rnd(queries.len())];
         let o = ops[rnd(ops.len())];
         let some = if rnd(5) == 0 && !q.starts_with('%') {
