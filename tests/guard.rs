@@ -607,6 +607,14 @@ fn differential_generated_rules() {
         "Resources.*.Properties.Sub",
         "Resources.*.Properties[ keys == /^S/ ]",
         "Resources.*.Metadata.guard.SuppressedRules.*",
+        "%n",
+        "%up",
+        "Resources.*[ Properties.Size > 1 or Properties.Name == 'a' ].Type",
+        "Resources.*[ Properties.Tags[*].Key == 'a' ].Properties.Name",
+        "Resources[ keys == 'A' ].Properties.Size",
+        "Resources.*.Properties.List[ this > 1 ]",
+        "Resources.%names",
+        "this.Resources.A.Properties.Size",
     ];
     let ops = [
         "== 1",
@@ -629,6 +637,14 @@ fn differential_generated_rules() {
         "== %sel.Properties.Size",
         "== %none",
         "!= %none",
+        "== %n",
+        "in %names",
+        "== count(%sel)",
+        "!= %up",
+        "IN r(0.5, 2.5]",
+        "not in %names",
+        "== 2.0",
+        "<= 'b'",
         "in 'abc'",
         "== ['a']",
         "== [1, 2]",
@@ -637,7 +653,9 @@ fn differential_generated_rules() {
         "== true",
     ];
     let mut src = String::from(
-        "let sel = Resources.*[ Type == 'AWS::S3::Bucket' ]\nlet none = Resources.*[ Type == 'None' ]\nlet lit = ['a', 1]\n",
+        "let sel = Resources.*[ Type == 'AWS::S3::Bucket' ]\nlet none = Resources.*[ Type == 'None' ]\nlet lit = ['a', 1]\n\
+         let n = count(%sel)\nlet names = Resources.*.Properties.Name\nlet up = to_upper(Resources.*.Properties.Name)\n\
+         rule check(x) {\n  %x.Properties.Size >= 1\n}\n",
     );
     let clause = |rnd: &mut dyn FnMut(usize) -> usize| -> String {
         let q = queries[rnd(queries.len())];
@@ -653,13 +671,17 @@ fn differential_generated_rules() {
     for i in 0..120 {
         let c1 = clause(&mut rnd);
         let c2 = clause(&mut rnd);
-        let body = match rnd(4) {
+        let inner = clause(&mut rnd).replace("Resources.*.", "").replace("Resources.A.", "");
+        let body = match rnd(10) {
             0 => format!("  {c1}\n  {c2}\n"),
             1 => format!("  {c1} or\n  {c2}\n"),
-            2 => format!(
-                "  Resources.* {{\n    Properties.Size exists or {}\n  }}\n",
-                clause(&mut rnd).replace("Resources.*.", "")
-            ),
+            2 => format!("  Resources.* {{\n    Properties.Size exists or {inner}\n  }}\n"),
+            3 => format!("  AWS::S3::Bucket {{\n    {inner}\n  }}\n"),
+            4 => format!("  AWS::S3::Bucket when Properties.Size exists {{\n    {inner}\n  }}\n"),
+            5 => format!("  some %sel {{\n    {inner}\n  }}\n"),
+            6 => format!("  %sel !empty {{\n    {inner}\n  }}\n"),
+            7 => format!("  when {c1} {{\n    {c2}\n  }}\n"),
+            8 => format!("  check(%sel)\n  {c1}\n"),
             _ => format!("  {c1}\n"),
         };
         let when = if rnd(3) == 0 {
