@@ -615,6 +615,12 @@ fn differential_generated_rules() {
         "Resources.*.Properties.List[ this > 1 ]",
         "Resources.%names",
         "this.Resources.A.Properties.Size",
+        "Resources.*.Properties.Nested.*.Value",
+        "Resources.*.Properties.Tags[0].Key",
+        "Resources.*.Properties.Tags[-1]",
+        "Resources.*[ Metadata.guard.SuppressedRules not exists or Metadata.guard.SuppressedRules.* != 'X' ]",
+        "Resources.*.Properties.Name[*]",
+        "Resources.*.Properties.Empty",
     ];
     let ops = [
         "== 1",
@@ -645,6 +651,14 @@ fn differential_generated_rules() {
         "not in %names",
         "== 2.0",
         "<= 'b'",
+        "!= /^a/",
+        "not in r[1, 2]",
+        "!empty",
+        "is_null",
+        "!is_null",
+        "== null",
+        "== {}",
+        "!= ''",
         "in 'abc'",
         "== ['a']",
         "== [1, 2]",
@@ -682,10 +696,13 @@ fn differential_generated_rules() {
             6 => format!("  %sel !empty {{\n    {inner}\n  }}\n"),
             7 => format!("  when {c1} {{\n    {c2}\n  }}\n"),
             8 => format!("  check(%sel)\n  {c1}\n"),
+            9 if i > 2 => format!("  {}R{}\n  {c1}\n", if rnd(2) == 0 { "not " } else { "" }, rnd(i)),
             _ => format!("  {c1}\n"),
         };
         let when = if rnd(3) == 0 {
             format!(" when {c2}")
+        } else if rnd(6) == 0 && i > 2 {
+            format!(" when {}R{}", if rnd(2) == 0 { "not " } else { "" }, rnd(i))
         } else {
             String::new()
         };
@@ -705,6 +722,11 @@ fn differential_generated_rules() {
         serde_json::json!({"Resources": {}}),
         serde_json::json!({"Other": 1}),
         serde_json::json!({"Resources": {"A": {"Type": "AWS::S3::Bucket"}, "C": {"Type": "AWS::S3::Bucket", "Properties": {"Size": [1, 2], "Name": ["a"], "List": "x"}}}}),
+        serde_json::json!({"Resources": {"A": {"Type": "AWS::S3::Bucket", "Metadata": {"guard": {"SuppressedRules": ["X"]}},
+            "Properties": {"Size": null, "Name": "", "Empty": "", "Nested": {"k": {"Value": 1}, "j": {"Value": "a"}}, "Tags": [{"Key": "b"}, {"Key": "a"}]}},
+            "D": {"Type": "AWS::SQS::Queue", "Metadata": {"guard": {"SuppressedRules": "Y"}}, "Properties": {"Size": 3, "Empty": [], "Nested": {}}}}}),
+        serde_json::json!({"Resources": [ {"Type": "AWS::S3::Bucket"} ]}),
+        serde_json::json!({"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": {"Size": 2.5, "Name": "B", "List": [3, 1], "Tags": {"Key": "a"}, "Empty": {}}}}}),
     ];
     let dir = tempfile::tempdir().expect("tmp");
     let rp = dir.path().join("gen.guard");

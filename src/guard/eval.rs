@@ -760,7 +760,7 @@ impl<'a> Ev<'a> {
 
     pub(super) fn query(&self, q: &'a Query, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
         let mut out = vec![];
-        self.retrieve(0, q, scope.root.clone(), scope, None, &mut out)?;
+        self.retrieve(0, q, scope.root.clone(), scope.root.clone(), scope, None, &mut out)?;
         Ok(out)
     }
 
@@ -776,6 +776,7 @@ impl<'a> Ev<'a> {
         idx: usize,
         q: &'a Query,
         cur: Val<'a>,
+        rroot: Val<'a>,
         scope: &Scope<'_, 'a>,
         conv: Option<usize>,
         out: &mut Vec<QR<'a>>,
@@ -796,17 +797,19 @@ impl<'a> Ev<'a> {
             };
             for v in vals.iter() {
                 match v.val() {
-                    Some(val) if next < parts.len() => self.retrieve(next, q, val.clone(), scope, conv, out)?,
+                    Some(val) if next < parts.len() => {
+                        self.retrieve(next, q, val.clone(), val.clone(), scope, conv, out)?
+                    }
                     _ => out.push(v.clone()),
                 }
             }
             return Ok(());
         }
         match part {
-            QPart::This => self.retrieve(idx + 1, q, cur, scope, conv, out),
+            QPart::This => self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out),
             QPart::Key(k) => {
                 if let Ok(i) = k.parse::<i64>() {
-                    return self.index(idx, q, cur, i, scope, conv, out);
+                    return self.index(idx, q, cur, i, rroot, scope, conv, out);
                 }
                 if !matches!(cur.val, GVal::Map(_)) {
                     Self::unres(
@@ -817,13 +820,13 @@ impl<'a> Ev<'a> {
                     return Ok(());
                 }
                 if let Some(v) = cur.get_key(k) {
-                    return self.retrieve(idx + 1, q, v, scope, conv, out);
+                    return self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out);
                 }
                 let variants = self.variants(k);
                 match conv {
                     Some(c) => {
                         if let Some(v) = variants.get(c).and_then(|name| cur.get_key(name)) {
-                            return self.retrieve(idx + 1, q, v, scope, conv, out);
+                            return self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out);
                         }
                     }
                     None => {
@@ -831,7 +834,7 @@ impl<'a> Ev<'a> {
                             if name != k
                                 && let Some(v) = cur.get_key(name)
                             {
-                                return self.retrieve(idx + 1, q, v, scope, Some(c), out);
+                                return self.retrieve(idx + 1, q, v, rroot.clone(), scope, Some(c), out);
                             }
                         }
                     }
@@ -839,7 +842,7 @@ impl<'a> Ev<'a> {
                 Self::unres(out, &cur, format!("missing key `{k}`"));
                 Ok(())
             }
-            QPart::Index(i) => self.index(idx, q, cur, *i, scope, conv, out),
+            QPart::Index(i) => self.index(idx, q, cur, *i, rroot, scope, conv, out),
             QPart::Var(name) => {
                 if !matches!(cur.val, GVal::Map(_)) {
                     Self::unres(
@@ -894,7 +897,7 @@ impl<'a> Ev<'a> {
                             };
                             for n in names {
                                 match cur.get_key(&n) {
-                                    Some(v) => self.retrieve(next, q, v, scope, conv, out)?,
+                                    Some(v) => self.retrieve(next, q, v, rroot.clone(), scope, conv, out)?,
                                     None => Self::unres(out, &cur, format!("missing key `{n}`")),
                                 }
                             }
@@ -912,13 +915,13 @@ impl<'a> Ev<'a> {
                             Self::unres(out, &cur, "empty list".into());
                         }
                         for e in els {
-                            self.retrieve(idx + 1, q, e, scope, conv, out)?;
+                            self.retrieve(idx + 1, q, e, rroot.clone(), scope, conv, out)?;
                         }
                         Ok(())
                     }
                     GVal::Map(_) => {
                         if !all_values && name.is_none() {
-                            return self.retrieve(idx + 1, q, cur, scope, conv, out);
+                            return self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out);
                         }
                         if let Some(n) = name {
                             let es = cur.entries();
@@ -927,7 +930,7 @@ impl<'a> Ev<'a> {
                             }
                             for (k, v) in es {
                                 self.capture(scope, n, k);
-                                self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                                self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
                             }
                             return Ok(());
                         }
@@ -936,11 +939,11 @@ impl<'a> Ev<'a> {
                             Self::unres(out, &cur, "empty map".into());
                         }
                         for v in vs {
-                            self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                            self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
                         }
                         Ok(())
                     }
-                    _ => self.retrieve(idx + 1, q, cur, scope, conv, out),
+                    _ => self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out),
                 }
             }
             QPart::Filter(name, conj) => {
@@ -950,16 +953,20 @@ impl<'a> Ev<'a> {
                         Some(QPart::AllValues(_)) | Some(QPart::AllIndices(_))
                     );
                 match &cur.val {
-                    GVal::Map(_) if prev_iterates || idx == 0 || matches!(parts.get(idx - 1), Some(QPart::Var(_))) => {
-                        if self.filter_pass(conj, &cur, scope)? {
-                            self.retrieve(idx + 1, q, cur, scope, conv, out)?;
+                    GVal::Map(_) if prev_iterates => {
+                        // cfn-guard evaluates this filter against the scope's root: the map
+                        // itself after `.*` over a map, but the enclosing value after `.*` or
+                        // `[*]` over a list (so `Resources.*[ Type == 'T' ]` selects nothing
+                        // when `Resources` is a list).
+                        if self.filter_pass(conj, &rroot, scope)? {
+                            self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out)?;
                         }
                         Ok(())
                     }
                     GVal::Map(_) if name.is_none() => {
                         for v in cur.map_values() {
                             if self.filter_pass(conj, &v, scope)? {
-                                self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                                self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
                             }
                         }
                         Ok(())
@@ -970,7 +977,7 @@ impl<'a> Ev<'a> {
                                 if let Some(n) = name {
                                     self.capture(scope, n, k);
                                 }
-                                self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                                self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
                             }
                         }
                         Ok(())
@@ -978,14 +985,14 @@ impl<'a> Ev<'a> {
                     GVal::List(_) => {
                         for e in cur.elements() {
                             if self.filter_pass(conj, &e, scope)? {
-                                self.retrieve(idx + 1, q, e, scope, conv, out)?;
+                                self.retrieve(idx + 1, q, e, rroot.clone(), scope, conv, out)?;
                             }
                         }
                         Ok(())
                     }
                     _ if matches!(parts.get(idx.wrapping_sub(1)), Some(QPart::AllIndices(_))) => {
                         if self.filter_pass(conj, &cur, scope)? {
-                            self.retrieve(idx + 1, q, cur, scope, conv, out)?;
+                            self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out)?;
                         }
                         Ok(())
                     }
@@ -1003,7 +1010,7 @@ impl<'a> Ev<'a> {
                 let rhs = match &kf.rhs {
                     LetValue::Query(rq) => {
                         let mut r = vec![];
-                        self.retrieve(0, rq, cur.clone(), scope, conv, &mut r)?;
+                        self.retrieve(0, rq, cur.clone(), cur.clone(), scope, conv, &mut r)?;
                         r
                     }
                     other => self.let_value(other, scope)?,
@@ -1026,7 +1033,7 @@ impl<'a> Ev<'a> {
                         KeyOp::NotEq | KeyOp::NotIn => !any && !cands.is_empty(),
                     };
                     if keep {
-                        self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                        self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out)?;
                     }
                 }
                 Ok(())
@@ -1041,6 +1048,7 @@ impl<'a> Ev<'a> {
         q: &'a Query,
         cur: Val<'a>,
         i: i64,
+        rroot: Val<'a>,
         scope: &Scope<'_, 'a>,
         conv: Option<usize>,
         out: &mut Vec<QR<'a>>,
@@ -1056,7 +1064,7 @@ impl<'a> Ev<'a> {
         let n = l.len() as i64;
         let j = if i < 0 { n + i } else { i };
         match (j >= 0).then(|| cur.get_index(j as usize)).flatten() {
-            Some(v) => self.retrieve(idx + 1, q, v, scope, conv, out),
+            Some(v) => self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out),
             None => {
                 Self::unres(out, &cur, format!("index {i} out of range (length {n})"));
                 Ok(())
