@@ -771,6 +771,7 @@ impl<'a> Ev<'a> {
         }));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn retrieve(
         &self,
         idx: usize,
