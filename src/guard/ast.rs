@@ -96,25 +96,35 @@ impl Op {
     pub fn is_unary(self) -> bool {
         !matches!(self, Op::Eq | Op::In | Op::Gt | Op::Ge | Op::Lt | Op::Le)
     }
-    pub fn name(self, not: bool) -> String {
-        let base = match self {
-            Op::Eq => return if not { "!=".into() } else { "==".into() },
-            Op::In => "IN",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Exists => "EXISTS",
-            Op::Empty => "EMPTY",
-            Op::IsString => "IS_STRING",
-            Op::IsList => "IS_LIST",
-            Op::IsStruct => "IS_STRUCT",
-            Op::IsBool => "IS_BOOL",
-            Op::IsInt => "IS_INT",
-            Op::IsFloat => "IS_FLOAT",
-            Op::IsNull => "IS_NULL",
-        };
-        if not { format!("NOT {base}") } else { base.to_string() }
+    pub fn name(self, not: bool) -> &'static str {
+        match (self, not) {
+            (Op::Eq, false) => "==",
+            (Op::Eq, true) => "!=",
+            (Op::In, false) => "IN",
+            (Op::In, true) => "NOT IN",
+            (Op::Gt, _) => ">",
+            (Op::Ge, _) => ">=",
+            (Op::Lt, _) => "<",
+            (Op::Le, _) => "<=",
+            (Op::Exists, false) => "EXISTS",
+            (Op::Exists, true) => "NOT EXISTS",
+            (Op::Empty, false) => "EMPTY",
+            (Op::Empty, true) => "NOT EMPTY",
+            (Op::IsString, false) => "IS_STRING",
+            (Op::IsString, true) => "NOT IS_STRING",
+            (Op::IsList, false) => "IS_LIST",
+            (Op::IsList, true) => "NOT IS_LIST",
+            (Op::IsStruct, false) => "IS_STRUCT",
+            (Op::IsStruct, true) => "NOT IS_STRUCT",
+            (Op::IsBool, false) => "IS_BOOL",
+            (Op::IsBool, true) => "NOT IS_BOOL",
+            (Op::IsInt, false) => "IS_INT",
+            (Op::IsInt, true) => "NOT IS_INT",
+            (Op::IsFloat, false) => "IS_FLOAT",
+            (Op::IsFloat, true) => "NOT IS_FLOAT",
+            (Op::IsNull, false) => "IS_NULL",
+            (Op::IsNull, true) => "NOT IS_NULL",
+        }
     }
 }
 

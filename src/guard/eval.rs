@@ -97,6 +97,18 @@ impl<'a> Val<'a> {
             },
         }
     }
+    fn map_values(&self) -> Vec<Val<'a>> {
+        match self {
+            Val::B(n) => match &n.val {
+                GVal::Map(m) => m.values().map(Val::B).collect(),
+                _ => vec![],
+            },
+            Val::O(n) => match &n.val {
+                GVal::Map(m) => m.values().map(owned).collect(),
+                _ => vec![],
+            },
+        }
+    }
     fn entries(&self) -> Vec<(String, Val<'a>)> {
         match self {
             Val::B(n) => match &n.val {
@@ -173,6 +185,8 @@ struct Ev<'a> {
     in_progress: RefCell<Vec<&'a str>>,
     depth: Cell<usize>,
     regex_cache: RefCell<HashMap<String, Rc<fancy_regex::Regex>>>,
+    /// Case-converted spellings of keys (the converters are slow and keys repeat).
+    conv_cache: RefCell<HashMap<String, Rc<Vec<String>>>>,
 }
 
 fn status_of(fails: usize, passes: usize) -> Status {
@@ -187,7 +201,17 @@ fn status_of(fails: usize, passes: usize) -> Status {
 
 /// Evaluates every rule of `rules` on `data` (a CloudFormation template or any document).
 pub fn evaluate(rules: &RulesFile, data: &serde_json::Value) -> Result<Evaluation, GuardError> {
-    let root = Node::from_json(data);
+    let Some(root) = Node::from_json_checked(data) else {
+        return Err(GuardError::Eval {
+            file: rules.file_name.clone(),
+            line: 0,
+            col: 0,
+            message: format!(
+                "the data document nests deeper than {} levels",
+                super::value::MAX_DATA_DEPTH
+            ),
+        });
+    };
     let ev = Ev::new(rules);
     let scope = Scope::new(None, Val::B(&root), &rules.lets);
     let mut out = Vec::with_capacity(rules.rules.len());
@@ -662,6 +686,7 @@ impl<'a> Ev<'a> {
             in_progress: RefCell::new(vec![]),
             depth: Cell::new(0),
             regex_cache: RefCell::new(HashMap::new()),
+            conv_cache: RefCell::new(HashMap::new()),
         }
     }
 
@@ -735,7 +760,7 @@ impl<'a> Ev<'a> {
 
     pub(super) fn query(&self, q: &'a Query, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
         let mut out = vec![];
-        self.retrieve(0, q, scope.root.clone(), scope, None, &mut out)?;
+        self.retrieve(0, q, scope.root.clone(), scope.root.clone(), scope, None, &mut out)?;
         Ok(out)
     }
 
@@ -746,13 +771,15 @@ impl<'a> Ev<'a> {
         }));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn retrieve(
         &self,
         idx: usize,
         q: &'a Query,
         cur: Val<'a>,
+        rroot: Val<'a>,
         scope: &Scope<'_, 'a>,
-        conv: Option<fn(&str) -> String>,
+        conv: Option<usize>,
         out: &mut Vec<QR<'a>>,
     ) -> R<()> {
         let parts = &q.parts;
@@ -771,17 +798,19 @@ impl<'a> Ev<'a> {
             };
             for v in vals.iter() {
                 match v.val() {
-                    Some(val) if next < parts.len() => self.retrieve(next, q, val.clone(), scope, conv, out)?,
+                    Some(val) if next < parts.len() => {
+                        self.retrieve(next, q, val.clone(), val.clone(), scope, conv, out)?
+                    }
                     _ => out.push(v.clone()),
                 }
             }
             return Ok(());
         }
         match part {
-            QPart::This => self.retrieve(idx + 1, q, cur, scope, conv, out),
+            QPart::This => self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out),
             QPart::Key(k) => {
                 if let Ok(i) = k.parse::<i64>() {
-                    return self.index(idx, q, cur, i, scope, conv, out);
+                    return self.index(idx, q, cur, i, rroot, scope, conv, out);
                 }
                 if !matches!(cur.val, GVal::Map(_)) {
                     Self::unres(
@@ -792,18 +821,21 @@ impl<'a> Ev<'a> {
                     return Ok(());
                 }
                 if let Some(v) = cur.get_key(k) {
-                    return self.retrieve(idx + 1, q, v, scope, conv, out);
+                    return self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out);
                 }
+                let variants = self.variants(k);
                 match conv {
                     Some(c) => {
-                        if let Some(v) = cur.get_key(&c(k)) {
-                            return self.retrieve(idx + 1, q, v, scope, conv, out);
+                        if let Some(v) = variants.get(c).and_then(|name| cur.get_key(name)) {
+                            return self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out);
                         }
                     }
                     None => {
-                        for c in CONVERTERS {
-                            if let Some(v) = cur.get_key(&c(k)) {
-                                return self.retrieve(idx + 1, q, v, scope, Some(*c), out);
+                        for (c, name) in variants.iter().enumerate() {
+                            if name != k
+                                && let Some(v) = cur.get_key(name)
+                            {
+                                return self.retrieve(idx + 1, q, v, rroot.clone(), scope, Some(c), out);
                             }
                         }
                     }
@@ -811,7 +843,7 @@ impl<'a> Ev<'a> {
                 Self::unres(out, &cur, format!("missing key `{k}`"));
                 Ok(())
             }
-            QPart::Index(i) => self.index(idx, q, cur, *i, scope, conv, out),
+            QPart::Index(i) => self.index(idx, q, cur, *i, rroot, scope, conv, out),
             QPart::Var(name) => {
                 if !matches!(cur.val, GVal::Map(_)) {
                     Self::unres(
@@ -866,7 +898,7 @@ impl<'a> Ev<'a> {
                             };
                             for n in names {
                                 match cur.get_key(&n) {
-                                    Some(v) => self.retrieve(next, q, v, scope, conv, out)?,
+                                    Some(v) => self.retrieve(next, q, v, rroot.clone(), scope, conv, out)?,
                                     None => Self::unres(out, &cur, format!("missing key `{n}`")),
                                 }
                             }
@@ -884,27 +916,35 @@ impl<'a> Ev<'a> {
                             Self::unres(out, &cur, "empty list".into());
                         }
                         for e in els {
-                            self.retrieve(idx + 1, q, e, scope, conv, out)?;
+                            self.retrieve(idx + 1, q, e, rroot.clone(), scope, conv, out)?;
                         }
                         Ok(())
                     }
                     GVal::Map(_) => {
                         if !all_values && name.is_none() {
-                            return self.retrieve(idx + 1, q, cur, scope, conv, out);
+                            return self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out);
                         }
-                        let es = cur.entries();
-                        if es.is_empty() {
+                        if let Some(n) = name {
+                            let es = cur.entries();
+                            if es.is_empty() {
+                                Self::unres(out, &cur, "empty map".into());
+                            }
+                            for (k, v) in es {
+                                self.capture(scope, n, k);
+                                self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
+                            }
+                            return Ok(());
+                        }
+                        let vs = cur.map_values();
+                        if vs.is_empty() {
                             Self::unres(out, &cur, "empty map".into());
                         }
-                        for (k, v) in es {
-                            if let Some(n) = name {
-                                self.capture(scope, n, k);
-                            }
-                            self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                        for v in vs {
+                            self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
                         }
                         Ok(())
                     }
-                    _ => self.retrieve(idx + 1, q, cur, scope, conv, out),
+                    _ => self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out),
                 }
             }
             QPart::Filter(name, conj) => {
@@ -914,9 +954,21 @@ impl<'a> Ev<'a> {
                         Some(QPart::AllValues(_)) | Some(QPart::AllIndices(_))
                     );
                 match &cur.val {
-                    GVal::Map(_) if prev_iterates || idx == 0 || matches!(parts.get(idx - 1), Some(QPart::Var(_))) => {
-                        if self.filter_pass(conj, &cur, scope)? {
-                            self.retrieve(idx + 1, q, cur, scope, conv, out)?;
+                    GVal::Map(_) if prev_iterates => {
+                        // cfn-guard evaluates this filter against the scope's root: the map
+                        // itself after `.*` over a map, but the enclosing value after `.*` or
+                        // `[*]` over a list (so `Resources.*[ Type == 'T' ]` selects nothing
+                        // when `Resources` is a list).
+                        if self.filter_pass(conj, &rroot, scope)? {
+                            self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out)?;
+                        }
+                        Ok(())
+                    }
+                    GVal::Map(_) if name.is_none() => {
+                        for v in cur.map_values() {
+                            if self.filter_pass(conj, &v, scope)? {
+                                self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
+                            }
                         }
                         Ok(())
                     }
@@ -926,7 +978,7 @@ impl<'a> Ev<'a> {
                                 if let Some(n) = name {
                                     self.capture(scope, n, k);
                                 }
-                                self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                                self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
                             }
                         }
                         Ok(())
@@ -934,14 +986,14 @@ impl<'a> Ev<'a> {
                     GVal::List(_) => {
                         for e in cur.elements() {
                             if self.filter_pass(conj, &e, scope)? {
-                                self.retrieve(idx + 1, q, e, scope, conv, out)?;
+                                self.retrieve(idx + 1, q, e, rroot.clone(), scope, conv, out)?;
                             }
                         }
                         Ok(())
                     }
                     _ if matches!(parts.get(idx.wrapping_sub(1)), Some(QPart::AllIndices(_))) => {
                         if self.filter_pass(conj, &cur, scope)? {
-                            self.retrieve(idx + 1, q, cur, scope, conv, out)?;
+                            self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out)?;
                         }
                         Ok(())
                     }
@@ -959,7 +1011,7 @@ impl<'a> Ev<'a> {
                 let rhs = match &kf.rhs {
                     LetValue::Query(rq) => {
                         let mut r = vec![];
-                        self.retrieve(0, rq, cur.clone(), scope, conv, &mut r)?;
+                        self.retrieve(0, rq, cur.clone(), cur.clone(), scope, conv, &mut r)?;
                         r
                     }
                     other => self.let_value(other, scope)?,
@@ -982,7 +1034,7 @@ impl<'a> Ev<'a> {
                         KeyOp::NotEq | KeyOp::NotIn => !any && !cands.is_empty(),
                     };
                     if keep {
-                        self.retrieve(idx + 1, q, v, scope, conv, out)?;
+                        self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out)?;
                     }
                 }
                 Ok(())
@@ -997,8 +1049,9 @@ impl<'a> Ev<'a> {
         q: &'a Query,
         cur: Val<'a>,
         i: i64,
+        rroot: Val<'a>,
         scope: &Scope<'_, 'a>,
-        conv: Option<fn(&str) -> String>,
+        conv: Option<usize>,
         out: &mut Vec<QR<'a>>,
     ) -> R<()> {
         let GVal::List(l) = &cur.val else {
@@ -1012,12 +1065,21 @@ impl<'a> Ev<'a> {
         let n = l.len() as i64;
         let j = if i < 0 { n + i } else { i };
         match (j >= 0).then(|| cur.get_index(j as usize)).flatten() {
-            Some(v) => self.retrieve(idx + 1, q, v, scope, conv, out),
+            Some(v) => self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out),
             None => {
                 Self::unres(out, &cur, format!("index {i} out of range (length {n})"));
                 Ok(())
             }
         }
+    }
+
+    fn variants(&self, k: &str) -> Rc<Vec<String>> {
+        if let Some(v) = self.conv_cache.borrow().get(k) {
+            return Rc::clone(v);
+        }
+        let v = Rc::new(CONVERTERS.iter().map(|c| c(k)).collect::<Vec<_>>());
+        self.conv_cache.borrow_mut().insert(k.to_string(), Rc::clone(&v));
+        v
     }
 
     fn capture(&self, scope: &Scope<'_, 'a>, name: &str, key: String) {
@@ -1061,7 +1123,7 @@ impl<'a> Ev<'a> {
         match c {
             Clause::Access(a) => match self.access(a, scope, role, sink) {
                 Err(EvErr::Unevaluatable(m, span)) if role == Role::Assertion => {
-                    sink.push(|| violation(a.span, "", &a.op.name(a.op_not), a.message.clone(), None, None, Some(m)));
+                    sink.push(|| violation(a.span, "", a.op.name(a.op_not), a.message.clone(), None, None, Some(m)));
                     let _ = span;
                     Ok(Status::Fail)
                 }
@@ -1362,7 +1424,7 @@ impl<'a> Ev<'a> {
         let all = a.query.match_all;
         let opname = a.op.name(a.op_not ^ (a.negation && !a.op.is_unary()));
         if a.op.is_unary() {
-            return self.unary(a, &lhs, role, sink, &opname);
+            return self.unary(a, &lhs, role, sink, opname);
         }
         let rhs = match &a.rhs {
             Some(v) => self.let_value(v, scope)?,
@@ -1375,7 +1437,7 @@ impl<'a> Ev<'a> {
                     violation(
                         a.span,
                         "",
-                        &opname,
+                        opname,
                         a.message.clone(),
                         None,
                         None,
@@ -1392,7 +1454,7 @@ impl<'a> Ev<'a> {
                     violation(
                         a.span,
                         "",
-                        &opname,
+                        opname,
                         a.message.clone(),
                         None,
                         None,
@@ -1424,7 +1486,7 @@ impl<'a> Ev<'a> {
                         act: Option<serde_json::Value>,
                         why: Option<String>| {
             fails += 1;
-            tmp.push(|| violation(a.span, ptr, &opname, a.message.clone(), exp, act, why));
+            tmp.push(|| violation(a.span, ptr, opname, a.message.clone(), exp, act, why));
         };
         for r in results {
             match r {
@@ -1617,5 +1679,142 @@ fn violation(
         reason,
         line: span.line,
         col: span.col,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_rules;
+    use super::*;
+    use serde_json::json;
+
+    fn statuses(src: &str, data: serde_json::Value) -> Vec<(String, Status)> {
+        let rules = match parse_rules(src, "t.guard") {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        match evaluate(&rules, &data) {
+            Ok(e) => e.rules.into_iter().map(|r| (r.name, r.status)).collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn one(src: &str, data: serde_json::Value) -> Status {
+        statuses(src, data).first().map(|s| s.1).unwrap_or(Status::Skip)
+    }
+
+    #[test]
+    fn unresolved_lhs_fails_even_for_not_equal() {
+        assert_eq!(one("rule r { A.B != 'x' }", json!({"A": {}})), Status::Fail);
+        assert_eq!(one("rule r { A.B not exists }", json!({"A": {}})), Status::Pass);
+        assert_eq!(one("rule r { A.B empty }", json!({"A": {}})), Status::Pass);
+    }
+
+    #[test]
+    fn empty_filter_skips_binary_but_decides_empty() {
+        let d = json!({"Resources": {"Q": {"Type": "Q"}}});
+        assert_eq!(
+            one("rule r { Resources.*[ Type == 'B' ].P == 1 }", d.clone()),
+            Status::Skip
+        );
+        assert_eq!(
+            one("rule r { Resources.*[ Type == 'B' ] empty }", d.clone()),
+            Status::Pass
+        );
+        assert_eq!(one("rule r { Resources.*[ Type == 'B' ] !empty }", d), Status::Fail);
+    }
+
+    #[test]
+    fn no_resources_key_fails_where_no_match_skips() {
+        let src = "let b = Resources.*[ Type == 'B' ]\nrule r { %b.Properties.P == 1 }";
+        assert_eq!(one(src, json!({})), Status::Fail);
+        assert_eq!(one(src, json!({"Resources": {"Q": {"Type": "Q"}}})), Status::Skip);
+    }
+
+    #[test]
+    fn disjunction_and_conjunction_combine_like_cfn_guard() {
+        let d = json!({"A": 1, "L": [{"Y": 2}]});
+        assert_eq!(one("rule r { A == 2 or A == 1 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r {\n A == 1\n A == 2\n}", d.clone()), Status::Fail);
+        // SKIP is neutral in a conjunction.
+        assert_eq!(one("rule r {\n A == 1\n L[ Y == 1 ].Z == 1\n}", d), Status::Pass);
+    }
+
+    #[test]
+    fn some_needs_one_value() {
+        let d = json!({"L": [1, 2, 3]});
+        assert_eq!(one("rule r { some L[*] == 2 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r { L[*] == 2 }", d), Status::Fail);
+    }
+
+    #[test]
+    fn let_redefinition_replaces_for_whole_scope() {
+        assert_eq!(one("rule r { %x == 2 }\nlet x = 1\nlet x = 2", json!({})), Status::Pass);
+    }
+
+    #[test]
+    fn rule_reference_semantics_3_2_1() {
+        let src = "rule s when Missing exists {\n X exists\n}\nrule body {\n not s\n}\nrule gate when not s {\n X exists\n}\n";
+        let st = statuses(src, json!({"X": 1}));
+        assert_eq!(st[1], ("body".to_string(), Status::Fail));
+        assert_eq!(st[2], ("gate".to_string(), Status::Pass));
+    }
+
+    #[test]
+    fn unevaluatable_empty_in_gate_fails_the_rule() {
+        assert_eq!(
+            one("rule r when B !empty { X exists }", json!({"B": true, "X": 1})),
+            Status::Fail
+        );
+        assert_eq!(one("rule r { N empty }", json!({"N": 3})), Status::Fail);
+    }
+
+    #[test]
+    fn parameterized_rules_and_arity() {
+        let src = "rule p(a, b) {\n %a == %b\n}\nrule r {\n p(X, 1)\n}\n";
+        assert_eq!(one(src, json!({"X": 1})), Status::Pass);
+        let rules = parse_rules("rule p(a) {\n %a exists\n}\nrule r {\n p(1, 2)\n}\n", "t.guard");
+        let e = rules.map(|r| evaluate(&r, &json!({})).is_err());
+        assert!(matches!(e, Ok(true)));
+    }
+
+    #[test]
+    fn too_deep_data_is_an_error() {
+        let mut v = json!(1);
+        for _ in 0..300 {
+            v = json!([v]);
+        }
+        let r = parse_rules("rule r { x exists }", "t.guard").map(|r| evaluate(&r, &v).is_err());
+        assert!(matches!(r, Ok(true)));
+    }
+
+    #[test]
+    fn key_case_fallback() {
+        assert_eq!(
+            one("rule r { a.bucketName == 1 }", json!({"a": {"BucketName": 1}})),
+            Status::Pass
+        );
+        assert_eq!(
+            one("rule r { a.bucket_name == 1 }", json!({"a": {"BucketName": 1}})),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn captures_and_key_filters() {
+        let d = json!({"M": {"ab": 1, "ac": 2, "b": 3}});
+        assert_eq!(one("rule r { M[ keys == /^a/ ] < 3 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r { M[ keys != /^a/ ] == 3 }", d.clone()), Status::Pass);
+        assert_eq!(one("rule r { M[ k | this >= 2 ] !empty }", d), Status::Pass);
+    }
+
+    #[test]
+    fn violations_only_for_failing_rules_and_failing_disjunctions() {
+        let rules = parse_rules("rule r {\n A == 2 or A == 1\n B == 1 << b must be 1 >>\n}", "t.guard");
+        let ev = rules.map(|r| evaluate(&r, &json!({"A": 1, "B": 2})));
+        let Ok(Ok(ev)) = ev else { panic!("eval") };
+        assert_eq!(ev.rules[0].violations.len(), 1);
+        assert_eq!(ev.rules[0].violations[0].pointer, "/B");
+        assert_eq!(ev.rules[0].violations[0].message.as_deref(), Some("b must be 1"));
     }
 }

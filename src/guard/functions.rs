@@ -21,19 +21,14 @@ fn values<'a, 'q>(arg: &'q [QR<'a>]) -> impl Iterator<Item = &'q Val<'a>> {
     })
 }
 
-fn strings<'a, 'q>(arg: &'q [QR<'a>]) -> Vec<String> {
-    let mut v = vec![];
-    for x in values(arg) {
-        match &x.val {
-            GVal::Str(s) => v.push(s.clone()),
-            GVal::List(l) => v.extend(l.iter().filter_map(|e| match &e.val {
-                GVal::Str(s) => Some(s.clone()),
-                _ => None,
-            })),
-            _ => {}
-        }
-    }
-    v
+/// The string values of an argument (lists and other types are dropped, like cfn-guard).
+fn strings(arg: &[QR<'_>]) -> Vec<String> {
+    values(arg)
+        .filter_map(|x| match &x.val {
+            GVal::Str(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn single_string(arg: &[QR<'_>], what: &str) -> Result<String, String> {

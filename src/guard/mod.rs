@@ -1,8 +1,18 @@
 //! The built-in AWS CloudFormation Guard engine (cfn-guard 3.2.1 semantics, GUARD.md).
 //!
-//! Depends only on `serde_json::Value` and its own error types.
+//! Depends only on `serde_json::Value` (plus `crate::template_io` to read test files) and its own
+//! error types. `parse_rules` -> `RulesFile` (regexes compiled once); `evaluate` -> per-rule
+//! PASS/FAIL/SKIP with violations; `run_test_file` runs `cfn-guard test` files.
+//!
+//! Verified against the real cfn-guard 3.2.1 (tests/guard.rs): every fixture, and generated rules
+//! (differential test). Deliberate differences: an unknown rule reference is an error when the file
+//! is parsed (cfn-guard: when the reference is evaluated); inputs that crash cfn-guard (two
+//! filters in a row over a map, failing unary checks on literal variables) are evaluated normally;
+//! nesting deeper than `parser::MAX_DEPTH`, rule calls deeper than `eval::MAX_CALL_DEPTH` and
+//! data deeper than `value::MAX_DATA_DEPTH` are errors instead of stack overflows.
 
 pub mod ast;
+pub mod diagnostics;
 pub mod eval;
 pub mod functions;
 pub mod lexer;
@@ -13,7 +23,7 @@ pub mod value;
 pub use ast::RulesFile;
 pub use eval::evaluate;
 pub use lexer::Span;
-pub use testfile::{TestOutcome, run_test_file};
+pub use testfile::{TestOutcome, run_test_file, test_dir_pairs};
 
 use serde::Serialize;
 
@@ -136,6 +146,9 @@ pub struct Violation {
 }
 
 /// Parses a `.guard` source. Regexes are compiled here, once.
+/// Also checks that every rule reference names a rule of the file.
 pub fn parse_rules(source: &str, file_name: &str) -> Result<RulesFile, GuardError> {
-    parser::parse(source, file_name)
+    let file = parser::parse(source, file_name)?;
+    diagnostics::check_references(&file)?;
+    Ok(file)
 }

@@ -558,6 +558,13 @@ impl<'s> Parser<'s> {
                 break;
             }
         }
+        // Like cfn-guard's parser: `%v.A`, `%v[ filter ]` ... are `%v[*].A`, `%v[*][ filter ]`.
+        if matches!(parts.first(), Some(QPart::Var(_)))
+            && parts.len() > 1
+            && !matches!(parts.get(1), Some(QPart::AllIndices(None)))
+        {
+            parts.insert(1, QPart::AllIndices(None));
+        }
         Ok(Query { parts, match_all, span })
     }
 

@@ -86,3 +86,97 @@ pub fn run_test_file(rules: &RulesFile, text: &str, file: &str) -> Result<Vec<Te
     }
     Ok(outcomes)
 }
+
+/// `cfn-guard test -d DIR` pairing: each `X.guard` in `dir` with the files of `dir/tests/` whose
+/// names start with `X` and end in `.yaml`, `.yml` or `.json`. Sorted by path.
+pub fn test_dir_pairs(dir: &std::path::Path) -> std::io::Result<Vec<(std::path::PathBuf, Vec<std::path::PathBuf>)>> {
+    let mut rules: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "guard") && p.is_file())
+        .collect();
+    rules.sort();
+    let tests_dir = dir.join("tests");
+    let mut tests: Vec<std::path::PathBuf> = match std::fs::read_dir(&tests_dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json"))
+            .collect(),
+        Err(_) => vec![],
+    };
+    tests.sort();
+    Ok(rules
+        .into_iter()
+        .map(|r| {
+            let stem = r
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let mine = tests
+                .iter()
+                .filter(|t| t.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&stem)))
+                .cloned()
+                .collect();
+            (r, mine)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_rules_with_tests_by_prefix() -> std::io::Result<()> {
+        let d = tempfile::tempdir()?;
+        std::fs::create_dir(d.path().join("tests"))?;
+        for f in [
+            "a.guard",
+            "b.guard",
+            "tests/a_tests.yaml",
+            "tests/a2.json",
+            "tests/b.yml",
+            "tests/c.yaml",
+            "tests/a.txt",
+        ] {
+            std::fs::write(d.path().join(f), "")?;
+        }
+        let pairs = test_dir_pairs(d.path())?;
+        let names: Vec<(String, Vec<String>)> = pairs
+            .iter()
+            .map(|(r, t)| {
+                let n = |p: &std::path::Path| {
+                    p.file_name()
+                        .map(|s| s.to_string_lossy().to_string())
+                        .unwrap_or_default()
+                };
+                (n(r), t.iter().map(|p| n(p)).collect())
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                (
+                    "a.guard".to_string(),
+                    vec!["a2.json".to_string(), "a_tests.yaml".to_string()]
+                ),
+                ("b.guard".to_string(), vec!["b.yml".to_string()]),
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_test_files_are_errors() {
+        let rules = super::super::parse_rules("rule r { x exists }", "r.guard");
+        let Ok(rules) = rules else { panic!("parse") };
+        assert!(run_test_file(&rules, "{}", "t.yaml").is_err());
+        assert!(run_test_file(&rules, "- input: {}\n", "t.yaml").is_err());
+        assert!(run_test_file(&rules, "- input: {}\n  expectations: {rules: {r: MAYBE}}\n", "t.yaml").is_err());
+        let ok = run_test_file(
+            &rules,
+            "- input: {x: 1}\n  expectations: {rules: {r: PASS}}\n",
+            "t.yaml",
+        );
+        assert!(matches!(ok.as_deref(), Ok([o]) if o.passed()));
+    }
+}

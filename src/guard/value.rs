@@ -8,6 +8,9 @@ use std::sync::Arc;
 
 use crate::findings::escape_pointer_token;
 
+/// Deepest data document accepted by the evaluator.
+pub const MAX_DATA_DEPTH: usize = 256;
+
 /// A compiled regex literal (compiled once, when the rules file is parsed).
 #[derive(Debug, Clone)]
 pub struct Rx {
@@ -65,7 +68,23 @@ impl Node {
         }
     }
 
-    /// Converts a JSON document, recording each node's pointer.
+    /// Converts a JSON document, recording each node's pointer. None when it nests deeper than
+    /// `MAX_DATA_DEPTH` (the evaluator recurses over values).
+    pub fn from_json_checked(v: &Value) -> Option<Node> {
+        fn depth_ok(v: &Value, d: usize) -> bool {
+            if d > MAX_DATA_DEPTH {
+                return false;
+            }
+            match v {
+                Value::Array(a) => a.iter().all(|e| depth_ok(e, d + 1)),
+                Value::Object(m) => m.values().all(|e| depth_ok(e, d + 1)),
+                _ => true,
+            }
+        }
+        depth_ok(v, 0).then(|| Node::from_json(v))
+    }
+
+    /// Converts a JSON document, recording each node's pointer (callers bound the depth).
     pub fn from_json(v: &Value) -> Node {
         fn conv(v: &Value, path: String) -> Node {
             let val = match v {
