@@ -47,7 +47,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Error> {
     let after: Vec<StackTemplate> = baseline::select(&current, &args.stacks)?.into_iter().cloned().collect();
     let in_scope = |b: &StackTemplate| {
         let env_ok = args.envs.is_empty() || b.environment.as_ref().is_none_or(|e| args.envs.contains(e));
-        let stack_ok = args.stacks.is_empty() || args.stacks.iter().any(|n| *n == b.name);
+        let stack_ok = args.stacks.is_empty() || args.stacks.contains(&b.name);
         env_ok && stack_ok
     };
 

@@ -6,4 +6,7 @@ mod support;
 
 mod cfn_lint;
 mod config_errors;
+mod diff;
+mod diff_cli;
+mod rules;
 mod synth;

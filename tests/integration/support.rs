@@ -65,3 +65,82 @@ pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// A moto server on 127.0.0.1 (a free port), stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    pub endpoint: String,
+    pub home: tempfile::TempDir,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn python() -> String {
+    std::env::var("KIRO_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+pub fn start_moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"));
+    let py = python();
+    let child = std::process::Command::new(&py)
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run `{py} -m moto.server` ({e}): install moto[server] 5.2.1 (`pip install 'moto[server]==5.2.1'`) or set KIRO_PYTHON to a python that has it")
+        });
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        home: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return moto;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "moto server did not start on port {port}: install moto[server] 5.2.1 for `{py}` (or set KIRO_PYTHON)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The AWS CLI: `KIRO_AWS`, else `aws` next to `KIRO_PYTHON` (a venv), else `aws` on PATH.
+pub fn aws_program() -> String {
+    if let Ok(p) = std::env::var("KIRO_AWS") {
+        return p;
+    }
+    if let Ok(py) = std::env::var("KIRO_PYTHON")
+        && let Some(dir) = Path::new(&py).parent()
+        && dir.join("aws").is_file()
+    {
+        return dir.join("aws").display().to_string();
+    }
+    "aws".to_string()
+}
+
+/// `aws` with dummy credentials and an empty config home, so the user's profile never leaks in.
+pub fn aws(moto: &Moto) -> std::process::Command {
+    let mut c = std::process::Command::new(aws_program());
+    c.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_SESSION_TOKEN", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", moto.home.path().join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", moto.home.path().join("credentials"))
+        .env_remove("AWS_PROFILE");
+    c
+}
+

@@ -5,6 +5,7 @@ use kiro_infra::diff::baseline::{self, AwsCli, BaselineError, StackTemplate};
 use kiro_infra::diff::{
     Action, BuiltinFacts, DiffReport, Replacement, ReplacementReason, StackSides, diff_stack, diff_stacks, render,
 };
+use crate::support::{Moto, aws, aws_program, start_moto};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,7 @@ fn fixture(case: &str) -> DiffReport {
 /// Every snapshot lives in the top-level `snapshots/` directory.
 macro_rules! snap {
     ($name:expr, $value:expr) => {
-        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::with_settings!({snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"), prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!($name, $value);
         })
     };
@@ -374,83 +375,6 @@ fn baseline_files_yaml_and_get_template_output() {
 // ---------------------------------------------------------------------------------------------
 // --deployed against a real moto server
 
-struct Moto {
-    child: std::process::Child,
-    endpoint: String,
-    _home: tempfile::TempDir,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn python() -> String {
-    std::env::var("KIRO_PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
-
-fn start_moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"));
-    let py = python();
-    let child = std::process::Command::new(&py)
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run `{py} -m moto.server` ({e}): install moto[server] 5.2.1 (`pip install 'moto[server]==5.2.1'`) or set KIRO_PYTHON to a python that has it")
-        });
-    let moto = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-        _home: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")),
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return moto;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "moto server did not start on port {port}: install moto[server] 5.2.1 for `{py}` (or set KIRO_PYTHON)"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
-/// The AWS CLI: `KIRO_AWS`, else `aws` next to `KIRO_PYTHON` (a venv), else `aws` on PATH.
-fn aws_program() -> String {
-    if let Ok(p) = std::env::var("KIRO_AWS") {
-        return p;
-    }
-    if let Ok(py) = std::env::var("KIRO_PYTHON")
-        && let Some(dir) = Path::new(&py).parent()
-        && dir.join("aws").is_file()
-    {
-        return dir.join("aws").display().to_string();
-    }
-    "aws".to_string()
-}
-
-/// `aws` with dummy credentials and an empty config home, so the user's profile never leaks in.
-fn aws(moto: &Moto) -> std::process::Command {
-    let mut c = std::process::Command::new(aws_program());
-    c.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_SESSION_TOKEN", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", moto._home.path().join("config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", moto._home.path().join("credentials"))
-        .env_remove("AWS_PROFILE");
-    c
-}
-
 #[test]
 fn deployed_against_moto() {
     let moto = start_moto();
@@ -481,12 +405,12 @@ fn deployed_against_moto() {
 
     // The credentials come from the environment of the test process for the child `aws`: set
     // them through a wrapper program so the test never changes its own environment.
-    let wrapper = moto._home.path().join("aws-wrapper.sh");
+    let wrapper = moto.home.path().join("aws-wrapper.sh");
     write(
         &wrapper,
         &format!(
             "#!/bin/sh\nexport AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_CONFIG_FILE={0}/config AWS_SHARED_CREDENTIALS_FILE={0}/credentials\nunset AWS_PROFILE\nexec '{1}' \"$@\"\n",
-            moto._home.path().display(),
+            moto.home.path().display(),
             aws_program()
         ),
     );
@@ -526,12 +450,12 @@ fn deployed_against_moto() {
     assert!(render::text(&report, false).contains("Stack test/NeverDeployed (new stack"));
 
     // No credentials at all: a typed error, not a crash.
-    let no_creds = moto._home.path().join("aws-nocreds.sh");
+    let no_creds = moto.home.path().join("aws-nocreds.sh");
     write(
         &no_creds,
         &format!(
             "#!/bin/sh\nunset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI\nexport AWS_CONFIG_FILE={0}/none AWS_SHARED_CREDENTIALS_FILE={0}/none AWS_EC2_METADATA_DISABLED=true\nexec '{1}' \"$@\"\n",
-            moto._home.path().display(),
+            moto.home.path().display(),
             aws_program()
         ),
     );
