@@ -709,14 +709,22 @@ fn differential_seed(seed: u64) {
             4 => format!("  AWS::S3::Bucket when Properties.Size exists {{\n    {inner}\n  }}\n"),
             5 => format!("  some %sel {{\n    {inner}\n  }}\n"),
             6 => format!("  %sel !empty {{\n    {inner}\n  }}\n"),
-            7 => format!("  when {c1} {{\n    {c2}\n  }}\n"),
+            7 if rnd(2) == 0 => format!("  when {c1} {{\n    {c2}\n  }}\n"),
+            7 => format!(
+                "  let local = Resources.*[ Properties.Size exists ]\n  %local {{\n    let v = Properties.Size\n    %v >= 1 or {inner}\n  }}\n"
+            ),
             8 if rnd(2) == 0 => format!("  check(%sel)\n  {c1}\n"),
             8 => format!("  lit_check(2) or {c1}\n  {c2} << message >>\n"),
             9 if i > 2 => format!("  {}R{}\n  {c1}\n", if rnd(2) == 0 { "not " } else { "" }, rnd(i)),
             _ => format!("  {c1}\n"),
         };
+        let c3 = clause(&mut rnd);
         let when = if rnd(3) == 0 {
-            format!(" when {c2}")
+            match rnd(3) {
+                0 => format!(" when {c2}"),
+                1 => format!(" when {c2} or {c3}"),
+                _ => format!(" when {c2}\n  {c3}"),
+            }
         } else if rnd(6) == 0 && i > 2 {
             format!(" when {}R{}", if rnd(2) == 0 { "not " } else { "" }, rnd(i))
         } else {
