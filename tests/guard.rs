@@ -576,15 +576,22 @@ fn test_files_agree_with_real_cfn_guard_test() {
     assert_eq!(outcomes[2].case_name, "case 2");
 }
 
-/// Differential exploration against the real cfn-guard on generated rules and data (slow; run
-/// with `-- --ignored`). Generated from a fixed seed, so failures reproduce.
+/// Differential test against the real cfn-guard on generated rules and data: several fixed seeds
+/// (`GUARD_SEED=n` runs only seed n, for exploring further seeds).
 #[test]
-#[ignore]
 fn differential_generated_rules() {
-    let mut seed: u64 = std::env::var("GUARD_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7);
+    let seeds: Vec<u64> = match std::env::var("GUARD_SEED").ok().and_then(|s| s.parse().ok()) {
+        Some(s) => vec![s],
+        None => vec![7, 13, 29, 41, 57],
+    };
+    for seed in seeds {
+        differential_seed(seed);
+    }
+}
+
+fn differential_seed(seed: u64) {
+    let start_seed = seed;
+    let mut seed = seed;
     let mut rnd = move |n: usize| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
@@ -702,14 +709,22 @@ fn differential_generated_rules() {
             4 => format!("  AWS::S3::Bucket when Properties.Size exists {{\n    {inner}\n  }}\n"),
             5 => format!("  some %sel {{\n    {inner}\n  }}\n"),
             6 => format!("  %sel !empty {{\n    {inner}\n  }}\n"),
-            7 => format!("  when {c1} {{\n    {c2}\n  }}\n"),
+            7 if rnd(2) == 0 => format!("  when {c1} {{\n    {c2}\n  }}\n"),
+            7 => format!(
+                "  let local = Resources.*[ Properties.Size exists ]\n  %local {{\n    let v = Properties.Size\n    %v >= 1 or {inner}\n  }}\n"
+            ),
             8 if rnd(2) == 0 => format!("  check(%sel)\n  {c1}\n"),
             8 => format!("  lit_check(2) or {c1}\n  {c2} << message >>\n"),
             9 if i > 2 => format!("  {}R{}\n  {c1}\n", if rnd(2) == 0 { "not " } else { "" }, rnd(i)),
             _ => format!("  {c1}\n"),
         };
+        let c3 = clause(&mut rnd);
         let when = if rnd(3) == 0 {
-            format!(" when {c2}")
+            match rnd(3) {
+                0 => format!(" when {c2}"),
+                1 => format!(" when {c2} or {c3}"),
+                _ => format!(" when {c2}\n  {c3}"),
+            }
         } else if rnd(6) == 0 && i > 2 {
             format!(" when {}R{}", if rnd(2) == 0 { "not " } else { "" }, rnd(i))
         } else {
@@ -740,7 +755,6 @@ fn differential_generated_rules() {
     let dir = tempfile::tempdir().expect("tmp");
     let rp = dir.path().join("gen.guard");
     std::fs::write(&rp, &src).expect("w");
-    std::fs::write("/tmp/gen.guard", &src).ok();
     // Not generated: two filters in a row over a map (`X.*[ a ][ b ]`) make cfn-guard 3.2.1 panic
     // ("entered unreachable code", exit 101). A failing unary check on a literal variable (`%lit is_int` with
     // `let lit = [...]`) makes cfn-guard 3.2.1 panic in its reporter (exit 101).
@@ -770,6 +784,10 @@ fn differential_generated_rules() {
             }
         }
     }
-    std::fs::write("/tmp/gen.guard", &src).ok();
-    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "seed {start_seed}: {} differences:\n{}\nrules:\n{src}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }
