@@ -2,7 +2,9 @@
 //! `!GetAtt`, `!Sub`, ...), and the AWS CLI's `get-template` output (`{"TemplateBody": ...}`).
 //!
 //! Everything downstream (Guard rules, schema checks, diff) sees one shape: a `serde_json::Value`
-//! in the long form CloudFormation JSON uses (`{"Fn::GetAtt": ["A", "B"]}`), keys in file order.
+//! in the long form CloudFormation JSON uses (`{"Fn::Sub": ...}`), keys in file order. `!GetAtt A.B`
+//! reads as `{"Fn::GetAtt": "A.B"}`, exactly as cfn-guard reads it; [`normalize_getatt`] gives
+//! the list form where two templates are compared.
 
 use serde_json::{Map, Number, Value};
 use std::path::Path;
@@ -182,23 +184,15 @@ fn yaml_number(n: &serde_yaml::Number) -> Value {
 }
 
 /// The long form of one short-form tag: `!Ref X` -> `{"Ref": "X"}`,
-/// `!GetAtt A.B.C` -> `{"Fn::GetAtt": ["A", "B.C"]}`, `!Sub s` -> `{"Fn::Sub": "s"}`, ...
+/// `!Ref X` -> `{"Ref": "X"}`, `!GetAtt A.B` -> `{"Fn::GetAtt": "A.B"}`, `!Sub s` -> `{"Fn::Sub": "s"}`, ...
 fn short_form(name: &str, inner: Value) -> Result<Value, String> {
     let key = match name {
         "Ref" => "Ref".to_string(),
         "Condition" => "Condition".to_string(),
-        "GetAtt" => {
-            let value = match inner {
-                Value::String(s) => match s.split_once('.') {
-                    Some((resource, attribute)) if !resource.is_empty() && !attribute.is_empty() => {
-                        Value::Array(vec![Value::String(resource.into()), Value::String(attribute.into())])
-                    }
-                    _ => return Err(format!("!GetAtt expects `Resource.Attribute`, found {s:?}")),
-                },
-                other => other,
-            };
-            return Ok(single("Fn::GetAtt", value));
-        }
+        // `!GetAtt A.B` stays the string `"A.B"`, as cfn-guard 3.2.1 reads it (rules see the same
+        // document in both engines); CloudFormation accepts both forms. The diff compares them
+        // through [`normalize_getatt`].
+        "GetAtt" => "Fn::GetAtt".to_string(),
         "Base64" | "Cidr" | "FindInMap" | "GetAZs" | "ImportValue" | "Join" | "Select" | "Split" | "Sub"
         | "Transform" | "And" | "Equals" | "If" | "Not" | "Or" | "Length" | "ToJsonString" | "ForEach" => {
             format!("Fn::{name}")
@@ -210,6 +204,26 @@ fn short_form(name: &str, inner: Value) -> Result<Value, String> {
         }
     };
     Ok(single(&key, inner))
+}
+
+/// Rewrites every `{"Fn::GetAtt": "A.B.C"}` to the list form `{"Fn::GetAtt": ["A", "B.C"]}`,
+/// so templates written either way compare equal.
+pub fn normalize_getatt(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1
+                && let Some(Value::String(s)) = map.get("Fn::GetAtt")
+                && let Some((resource, attribute)) = s.split_once('.')
+            {
+                let list = Value::Array(vec![Value::String(resource.into()), Value::String(attribute.into())]);
+                map.insert("Fn::GetAtt".into(), list);
+                return;
+            }
+            map.values_mut().for_each(normalize_getatt);
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize_getatt),
+        _ => {}
+    }
 }
 
 fn single(key: &str, value: Value) -> Value {
@@ -232,7 +246,10 @@ mod tests {
         .unwrap();
         let props = &doc["Resources"]["B"]["Properties"];
         assert_eq!(props["BucketName"], json!({"Fn::Sub": "${AWS::StackName}-x"}));
-        assert_eq!(props["Tags"][0]["Value"], json!({"Fn::GetAtt": ["Other", "Arn"]}));
+        assert_eq!(props["Tags"][0]["Value"], json!({"Fn::GetAtt": "Other.Arn"}));
+        let mut normalized = props["Tags"][0]["Value"].clone();
+        normalize_getatt(&mut normalized);
+        assert_eq!(normalized, json!({"Fn::GetAtt": ["Other", "Arn"]}));
         assert_eq!(props["Tags"][1]["Value"], json!({"Ref": "Other"}));
         assert_eq!(props["Tags"][2]["Value"], json!({"Fn::Join": [",", ["a", "b"]]}));
     }

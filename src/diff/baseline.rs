@@ -4,7 +4,7 @@
 //! with the AWS CLI.
 
 use super::StackSides;
-use crate::template_io::{DocumentError, parse_document, read_document, unwrap_template_body};
+use crate::template_io::{DocumentError, normalize_getatt, parse_document, read_document, unwrap_template_body};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,8 +82,9 @@ pub fn check_template(doc: &Value, file: &str) -> Result<(), BaselineError> {
 /// Reads one template file: JSON, YAML (short-form tags) or `get-template` output.
 pub fn load_template(path: &Path) -> Result<Value, BaselineError> {
     let file = path.display().to_string();
-    let doc = unwrap_template_body(read_document(path)?, &file)?;
+    let mut doc = unwrap_template_body(read_document(path)?, &file)?;
     check_template(&doc, &file)?;
+    normalize_getatt(&mut doc);
     Ok(doc)
 }
 
@@ -353,6 +354,8 @@ impl AwsCli {
                 source,
             })?;
         check_template(&parsed, &file)?;
+        let mut parsed = parsed;
+        normalize_getatt(&mut parsed);
         Ok(Some(parsed))
     }
 }

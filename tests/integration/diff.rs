@@ -1,11 +1,11 @@
 //! `kiro-infra diff`: template-pair fixtures snapshotted in all three formats, baselines from
 //! directories and files, and `--deployed` against a real moto server.
 
+use crate::support::{aws, aws_program, start_moto};
 use kiro_infra::diff::baseline::{self, AwsCli, BaselineError, StackTemplate};
 use kiro_infra::diff::{
     Action, BuiltinFacts, DiffReport, Replacement, ReplacementReason, StackSides, diff_stack, diff_stacks, render,
 };
-use crate::support::{Moto, aws, aws_program, start_moto};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 

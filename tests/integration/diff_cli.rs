@@ -23,17 +23,30 @@ fn edit(path: &std::path::Path, f: impl FnOnce(&mut Value)) {
 fn no_changes_against_the_committed_templates() {
     let o = kiro(&root()).args(["diff", "--detailed-exitcode"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("0 to add, 0 to change, 0 to replace, 0 to remove"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("0 to add, 0 to change, 0 to replace, 0 to remove"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn a_create_only_change_is_a_replacement_with_exit_codes() {
     let dir = synthesized();
     // The baseline had another bucket name: the current template replaces the bucket.
-    edit(&dir.path().join("templates/test/KiroPipelineCoreTest.template.json"), |t| {
-        t["Resources"]["ArtifactsBucket"]["Properties"]["BucketName"] = "old-artifacts".into();
-    });
-    let run = |extra: &[&str]| kiro(dir.path()).args(["diff", "--env", "test", "--no-color"]).args(extra).output().unwrap();
+    edit(
+        &dir.path().join("templates/test/KiroPipelineCoreTest.template.json"),
+        |t| {
+            t["Resources"]["ArtifactsBucket"]["Properties"]["BucketName"] = "old-artifacts".into();
+        },
+    );
+    let run = |extra: &[&str]| {
+        kiro(dir.path())
+            .args(["diff", "--env", "test", "--no-color"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
@@ -58,7 +71,10 @@ fn a_removed_statement_is_broadening_only_when_access_grows() {
             .unwrap();
         statements.pop();
     });
-    let o = kiro(dir.path()).args(["diff", "--env", "test", "--fail-on", "broadening"]).output().unwrap();
+    let o = kiro(dir.path())
+        .args(["diff", "--env", "test", "--fail-on", "broadening"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
 }
 
@@ -70,11 +86,21 @@ fn one_file_as_the_baseline_of_one_stack() {
     // `aws cloudformation get-template` output as it is.
     fs::write(&file, serde_json::json!({"TemplateBody": body}).to_string()).unwrap();
     let o = kiro(dir.path())
-        .args(["diff", "--stack", "KiroPipelineCoreTest", "--against", "old.json", "--detailed-exitcode"])
+        .args([
+            "diff",
+            "--stack",
+            "KiroPipelineCoreTest",
+            "--against",
+            "old.json",
+            "--detailed-exitcode",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let o = kiro(dir.path()).args(["diff", "--against", "old.json"]).output().unwrap();
+    let o = kiro(dir.path())
+        .args(["diff", "--against", "old.json"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("name it with --stack"), "{}", stderr(&o));
 }
@@ -85,9 +111,18 @@ fn bad_baselines_are_located_errors() {
     fs::write(dir.path().join("notes.json"), "{\"hello\": 1}").unwrap();
     fs::write(dir.path().join("broken.json"), "{\"Resources\": ").unwrap();
     for (args, needle) in [
-        (vec!["--stack", "KiroPipelineCoreTest", "--against", "missing.json"], "missing.json"),
-        (vec!["--stack", "KiroPipelineCoreTest", "--against", "notes.json"], "not a CloudFormation template"),
-        (vec!["--stack", "KiroPipelineCoreTest", "--against", "broken.json"], "broken.json:1:"),
+        (
+            vec!["--stack", "KiroPipelineCoreTest", "--against", "missing.json"],
+            "missing.json",
+        ),
+        (
+            vec!["--stack", "KiroPipelineCoreTest", "--against", "notes.json"],
+            "not a CloudFormation template",
+        ),
+        (
+            vec!["--stack", "KiroPipelineCoreTest", "--against", "broken.json"],
+            "broken.json:1:",
+        ),
         (vec!["--stack", "NoSuchStack"], "unknown stack `NoSuchStack`"),
     ] {
         let o = kiro(dir.path()).arg("diff").args(&args).output().unwrap();
@@ -112,7 +147,13 @@ fn deployed_stacks_from_moto() {
         .unwrap()
         .insert("SSESpecification".into(), serde_json::json!({"SSEEnabled": false}));
     let o = aws(&moto)
-        .args(["cloudformation", "create-stack", "--stack-name", "KiroPipelineCoreTest", "--template-body"])
+        .args([
+            "cloudformation",
+            "create-stack",
+            "--stack-name",
+            "KiroPipelineCoreTest",
+            "--template-body",
+        ])
         .arg(t.to_string())
         .args(["--endpoint-url", &moto.endpoint, "--region", "us-east-1"])
         .output()

@@ -8,5 +8,7 @@ mod cfn_lint;
 mod config_errors;
 mod diff;
 mod diff_cli;
+mod guard;
 mod rules;
+mod schema;
 mod synth;

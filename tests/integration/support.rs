@@ -143,4 +143,3 @@ pub fn aws(moto: &Moto) -> std::process::Command {
         .env_remove("AWS_PROFILE");
     c
 }
-

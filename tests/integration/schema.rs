@@ -114,13 +114,15 @@ fn apply(template: &mut Value, op: &str, pointer: &str, value: Option<Value>) ->
     };
     let last = last.replace("~1", "/").replace("~0", "~");
     // `set` creates a missing top-level section (e.g. `/Outputs` in a stack without outputs).
-    if op == "set" && template.pointer(parent).is_none() && parent.matches('/').count() == 1 {
-        if let Some(root) = template.as_object_mut() {
-            root.insert(
-                parent.trim_start_matches('/').to_string(),
-                Value::Object(Default::default()),
-            );
-        }
+    if op == "set"
+        && template.pointer(parent).is_none()
+        && parent.matches('/').count() == 1
+        && let Some(root) = template.as_object_mut()
+    {
+        root.insert(
+            parent.trim_start_matches('/').to_string(),
+            Value::Object(Default::default()),
+        );
     }
     let Some(parent) = template.pointer_mut(parent) else {
         return false;
