@@ -1,30 +1,95 @@
-//! Finds the line of a key path in block-style YAML, so config problems point at a line.
+//! Finds the line of a key path in block-style YAML (config files, YAML templates), so problems
+//! point at a line. Sequences count: `Statement/0/Action` finds the first item's `Action`.
 
-/// The 1-based line where the mapping key at `path` (e.g. `["environments", "test", "alarms"]`)
-/// is written, or the deepest ancestor found. `None` if not even the first key is found.
+#[derive(Debug)]
+struct Frame {
+    indent: usize,
+    /// A mapping key, or a sequence item's index.
+    segment: String,
+    is_item: bool,
+    /// Items seen so far directly below this frame.
+    items: usize,
+}
+
+/// The 1-based line where the value at `path` (e.g. `["environments", "test", "alarms"]` or
+/// `["Resources", "Role", "Properties", "Policies", "0"]`) is written, or the deepest ancestor
+/// found. `None` if not even the first segment is found.
 pub fn line_of(text: &str, path: &[String]) -> Option<usize> {
-    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
     let mut best: Option<(usize, usize)> = None; // (depth matched, line)
     for (index, raw) in text.lines().enumerate() {
         let line = raw.trim_end();
-        let content = line.trim_start();
+        let mut content = line.trim_start();
         if content.is_empty() || content.starts_with('#') || content.starts_with("---") {
             continue;
         }
-        let indent = line.len() - content.len();
-        let content = content.strip_prefix("- ").unwrap_or(content);
-        let Some(key) = mapping_key(content) else { continue };
-        while stack.last().is_some_and(|(i, _)| *i >= indent) {
-            stack.pop();
+        let mut indent = line.len() - content.len();
+        let mut pushed = false;
+        // Sequence items (`- ...`, possibly `- - ...`).
+        while content == "-" || content.starts_with("- ") {
+            while stack
+                .last()
+                .is_some_and(|f| f.indent > indent || (f.indent == indent && f.is_item))
+            {
+                stack.pop();
+            }
+            let item = match stack.last_mut() {
+                Some(parent) => {
+                    parent.items += 1;
+                    parent.items - 1
+                }
+                None => 0,
+            };
+            stack.push(Frame {
+                indent,
+                segment: item.to_string(),
+                is_item: true,
+                items: 0,
+            });
+            pushed = true;
+            let rest = content[1..].trim_start();
+            indent += content.len() - rest.len();
+            content = rest;
+            if content.is_empty() {
+                break;
+            }
         }
-        stack.push((indent, key));
+        if let Some(key) = mapping_key(content) {
+            while stack
+                .last()
+                .is_some_and(|f| f.indent > indent || (f.indent == indent && !(pushed && f.is_item)))
+            {
+                stack.pop();
+            }
+            stack.push(Frame {
+                indent,
+                segment: key,
+                is_item: false,
+                items: 0,
+            });
+        } else if !pushed {
+            continue;
+        }
         let depth = stack.len();
-        if depth <= path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p) {
+        if depth <= path.len() && stack.iter().zip(path).all(|(f, p)| &f.segment == p) {
             if depth == path.len() {
                 return Some(index + 1);
             }
             if best.is_none_or(|(d, _)| depth > d) {
                 best = Some((depth, index + 1));
+            }
+        }
+        // A `- key: value` line also matches the item itself.
+        if pushed && depth >= 2 {
+            let item_depth = depth - 1;
+            if item_depth <= path.len()
+                && stack.iter().take(item_depth).zip(path).all(|(f, p)| &f.segment == p)
+                && best.is_none_or(|(d, _)| item_depth > d)
+            {
+                if item_depth == path.len() {
+                    return Some(index + 1);
+                }
+                best = Some((item_depth, index + 1));
             }
         }
     }
@@ -69,5 +134,47 @@ mod tests {
         // Missing leaf: the deepest ancestor.
         assert_eq!(line_of(text, &p(&["environments", "production", "logs"])), Some(4));
         assert_eq!(line_of(text, &p(&["nope"])), None);
+    }
+
+    #[test]
+    fn finds_sequence_items_in_both_styles() {
+        let text = "\
+Resources:
+  Role:
+    Properties:
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+            - Effect: Allow
+              Action: s3:GetObject
+            - Effect: Allow
+              Action: '*'
+              Resource:
+                - a
+                - b
+";
+        let at = |s: &str| line_of(text, &p(&s.split('/').collect::<Vec<_>>()));
+        assert_eq!(at("Resources/Role/Properties/Policies/0"), Some(5));
+        assert_eq!(at("Resources/Role/Properties/Policies/0/PolicyDocument"), Some(6));
+        assert_eq!(
+            at("Resources/Role/Properties/Policies/0/PolicyDocument/Statement/1/Action"),
+            Some(11)
+        );
+        assert_eq!(
+            at("Resources/Role/Properties/Policies/0/PolicyDocument/Statement/1/Resource/1"),
+            Some(14)
+        );
+        assert_eq!(
+            at("Resources/Role/Properties/Policies/0/PolicyDocument/Statement/0/Action"),
+            Some(9)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "[ a-z:#'\"\n-]{0,200}", path in proptest::collection::vec("[a-z0-9]{1,3}", 0..4)) {
+            let _ = line_of(&text, &path);
+        }
     }
 }
