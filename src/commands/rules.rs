@@ -127,42 +127,25 @@ pub fn explain(d: &RuleDoc) -> String {
     )
 }
 
-/// Pairs of (rules file, test file) to run.
+/// Pairs of (rules file, test file) to run: `-r`/`-t`, or `cfn-guard test -d` pairing (each
+/// `X.guard` with the files of `DIR/tests/` whose names start with `X`).
 fn test_pairs(args: &RulesTestArgs) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
     if let (Some(r), Some(t)) = (&args.rules_file, &args.tests) {
         return Ok(vec![(r.clone(), t.clone())]);
     }
     let dir = &args.dir;
-    let io = |source| Error::Io {
-        path: dir.display().to_string(),
-        action: "cannot list rules",
-        source,
-    };
-    let mut rules: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "guard"))
+    let pairs: Vec<(PathBuf, PathBuf)> = guard::test_dir_pairs(dir)
+        .map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            action: "cannot list rules",
+            source,
+        })?
+        .into_iter()
+        .flat_map(|(rules, tests)| tests.into_iter().map(move |t| (rules.clone(), t)))
         .collect();
-    rules.sort();
-    let mut pairs = Vec::new();
-    for r in rules {
-        let stem = r
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let candidates = [
-            dir.join("tests").join(format!("{stem}_tests.yaml")),
-            dir.join("tests").join(format!("{stem}_tests.json")),
-            dir.join(format!("{stem}_tests.yaml")),
-        ];
-        if let Some(t) = candidates.into_iter().find(|c| c.is_file()) {
-            pairs.push((r, t));
-        }
-    }
     if pairs.is_empty() {
         return Err(ruleset::RulesError::Empty {
-            path: format!("{} (no X.guard with tests/X_tests.yaml)", dir.display()),
+            path: format!("{} (no X.guard with tests/X*.yaml)", dir.display()),
         }
         .into());
     }

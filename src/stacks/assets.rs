@@ -16,16 +16,6 @@ pub const ROLLBACK_RUNTIME: &str = "python3.14";
 /// The most bytes CloudFormation accepts in an inline `ZipFile`.
 pub const ZIP_FILE_MAX_BYTES: usize = 4096;
 
-/// The six CodeBuild projects, in pipeline order; each has a buildspec of the same name.
-pub const BUILDSPEC_PROJECTS: [&str; 6] = [
-    "build",
-    "integration-test",
-    "e2e-test",
-    "deploy-test",
-    "deploy-staging",
-    "deploy-production",
-];
-
 /// The buildspec (YAML text) of a CodeBuild project (`build`, `deploy-test`, ...), if there is one.
 pub fn buildspec(project: &str) -> Option<&'static str> {
     match project {
@@ -85,7 +75,7 @@ mod tests {
 
     #[test]
     fn every_project_has_a_buildspec_version_0_2_with_phases() {
-        for project in BUILDSPEC_PROJECTS {
+        for project in crate::model::naming::PROJECTS {
             let text = buildspec(project).unwrap_or_default();
             assert!(!text.is_empty(), "{project}: no buildspec");
             assert!(text.len() < ZIP_FILE_MAX_BYTES, "{project}: {} bytes", text.len());

@@ -113,19 +113,7 @@ pub fn build(cx: &Context, core: &CoreExports) -> Result<(Template, PipelineExpo
                 "What every CodeBuild project of {} needs: the artifacts and the core key",
                 n.base()
             ),
-            policy_document: PolicyDocument::new(vec![
-                Statement::allow(
-                    "ReadWriteArtifacts",
-                    &["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                    vec![objects_of(&core.bucket_arn)],
-                ),
-                Statement::allow(
-                    "LocateArtifactsBucket",
-                    &["s3:GetBucketAcl", "s3:GetBucketLocation"],
-                    vec![core.bucket_arn.import()],
-                ),
-                key_use(core),
-            ]),
+            policy_document: PolicyDocument::new(artifact_access(core, &["s3:GetBucketAcl", "s3:GetBucketLocation"])),
             roles,
         },
     )?;
@@ -163,6 +151,19 @@ pub fn build(cx: &Context, core: &CoreExports) -> Result<(Template, PipelineExpo
 /// `${ArtifactsBucketArn}/*` from the imported bucket ARN.
 fn objects_of(bucket_arn: &Export) -> Expr {
     Expr::Join(String::new(), vec![bucket_arn.import(), Expr::str("/*")])
+}
+
+/// Read and write the artifacts, find their bucket (`bucket_actions`), and use the core key.
+fn artifact_access(core: &CoreExports, bucket_actions: &[&str]) -> Vec<Statement> {
+    vec![
+        Statement::allow(
+            "ReadWriteArtifacts",
+            &["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            vec![objects_of(&core.bucket_arn)],
+        ),
+        Statement::allow("LocateArtifactsBucket", bucket_actions, vec![core.bucket_arn.import()]),
+        key_use(core),
+    ]
 }
 
 fn key_use(core: &CoreExports) -> Statement {
@@ -309,28 +310,16 @@ fn pipeline_role(cx: &Context, core: &CoreExports) -> iam::Role {
         .iter()
         .map(|p| Expr::arn("codebuild", &format!("project/{}", n.resource(p))))
         .collect();
-    let mut statements = vec![
-        Statement::allow(
-            "ReadWriteArtifacts",
-            &["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-            vec![objects_of(&core.bucket_arn)],
-        ),
-        Statement::allow(
-            "LocateArtifactsBucket",
-            &["s3:GetBucketVersioning", "s3:GetBucketLocation"],
-            vec![core.bucket_arn.import()],
-        ),
-        key_use(core),
-        Statement::allow(
-            "RunOwnBuilds",
-            &[
-                "codebuild:StartBuild",
-                "codebuild:BatchGetBuilds",
-                "codebuild:StopBuild",
-            ],
-            project_arns,
-        ),
-    ];
+    let mut statements = artifact_access(core, &["s3:GetBucketVersioning", "s3:GetBucketLocation"]);
+    statements.extend([Statement::allow(
+        "RunOwnBuilds",
+        &[
+            "codebuild:StartBuild",
+            "codebuild:BatchGetBuilds",
+            "codebuild:StopBuild",
+        ],
+        project_arns,
+    )]);
     if cx.env.pipeline.manual_approval {
         statements.push(Statement::allow(
             "NotifyApprovers",
