@@ -1,7 +1,6 @@
 //! Hand-written recursive-descent parser for `.guard` files (GUARD.md section 3).
 
 use indexmap::IndexMap;
-use std::sync::Arc;
 
 use super::GuardError;
 use super::ast::*;
@@ -667,11 +666,9 @@ impl<'s> Parser<'s> {
     }
 
     fn regex(&self, src: &str) -> PResult<Rx> {
-        match fancy_regex::Regex::new(src) {
-            Ok(re) => Ok(Rx {
-                source: src.to_string(),
-                re: Arc::new(re),
-            }),
+        // Syntax is checked now (a located parse error); compiling waits for the first match.
+        match fancy_regex::Expr::parse_tree(src) {
+            Ok(_) => Ok(Rx::new(src)),
             Err(e) => Err(GuardError::parse(
                 self.src,
                 self.file,

@@ -11,16 +11,28 @@ use crate::findings::escape_pointer_token;
 /// Deepest data document accepted by the evaluator.
 pub const MAX_DATA_DEPTH: usize = 256;
 
-/// A compiled regex literal (compiled once, when the rules file is parsed).
+/// A regex literal: checked when the rules file is parsed, compiled once on first use (most
+/// rules never reach their regexes on a given template, and compiling is the costly part).
 #[derive(Debug, Clone)]
 pub struct Rx {
     pub source: String,
-    pub re: Arc<fancy_regex::Regex>,
+    pub re: Arc<std::sync::OnceLock<Option<fancy_regex::Regex>>>,
 }
 
 impl Rx {
+    /// A regex whose syntax is valid (`fancy_regex::Expr::parse_tree` accepted it).
+    pub fn new(source: &str) -> Self {
+        Rx {
+            source: source.to_string(),
+            re: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
     pub fn is_match(&self, s: &str) -> bool {
-        self.re.is_match(s).unwrap_or(false)
+        self.re
+            .get_or_init(|| fancy_regex::Regex::new(&self.source).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(s).unwrap_or(false))
     }
 }
 

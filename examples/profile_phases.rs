@@ -1,0 +1,30 @@
+//! Times the phases of a synth (developer aid: `cargo run --release --example profile_phases`).
+use std::time::Instant;
+
+fn main() {
+    let t = Instant::now();
+    let files = kiro_infra::ruleset::RuleSet::builtin().expect("builtin rules");
+    println!("parse built-in rules: {:?}", t.elapsed());
+    let set = kiro_infra::ruleset::RuleSet::new(files, vec![], vec![]).expect("rule set");
+    let t = Instant::now();
+    let config = kiro_infra::config::Config::embedded().expect("config");
+    println!("config: {:?}", t.elapsed());
+    let t = Instant::now();
+    let s = kiro_infra::synth::synthesize(&config, &[]).expect("synth");
+    println!("build + render: {:?}", t.elapsed());
+    let t = Instant::now();
+    for st in &s.stacks {
+        let _ = kiro_infra::validate::validate_template(&st.name, &st.value);
+    }
+    println!("schemas (first, compiles): {:?}", t.elapsed());
+    let t = Instant::now();
+    for st in &s.stacks {
+        let _ = kiro_infra::validate::validate_template(&st.name, &st.value);
+    }
+    println!("schemas (warm): {:?}", t.elapsed());
+    let t = Instant::now();
+    for st in &s.stacks {
+        let _ = kiro_infra::ruleset::run(&set, &st.name, &st.value, &|_| None);
+    }
+    println!("rules: {:?}", t.elapsed());
+}
