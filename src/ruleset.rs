@@ -337,8 +337,9 @@ pub fn run(
     line_of: &dyn Fn(&str) -> Option<usize>,
 ) -> Result<Vec<RuleRun>, RulesError> {
     let mut runs = Vec::new();
-    for file in &set.files {
-        let evaluation = guard::evaluate(&file.rules, template)?;
+    let parsed: Vec<&RulesFile> = set.files.iter().map(|f| &f.rules).collect();
+    let evaluations = guard::evaluate_many(&parsed, template)?;
+    for (file, evaluation) in set.files.iter().zip(evaluations) {
         for result in evaluation.rules {
             if !set.is_enabled(file, &result.name) {
                 continue;

@@ -201,9 +201,16 @@ fn status_of(fails: usize, passes: usize) -> Status {
 
 /// Evaluates every rule of `rules` on `data` (a CloudFormation template or any document).
 pub fn evaluate(rules: &RulesFile, data: &serde_json::Value) -> Result<Evaluation, GuardError> {
+    let mut out = evaluate_many(&[rules], data)?;
+    Ok(out.pop().unwrap_or(Evaluation { rules: Vec::new() }))
+}
+
+/// Evaluates several rules files on one document, converting the document once (the costly
+/// part when many files run on the same template). Results are in the order of `files`.
+pub fn evaluate_many(files: &[&RulesFile], data: &serde_json::Value) -> Result<Vec<Evaluation>, GuardError> {
     let Some(root) = Node::from_json_checked(data) else {
         return Err(GuardError::Eval {
-            file: rules.file_name.clone(),
+            file: files.first().map(|f| f.file_name.clone()).unwrap_or_default(),
             line: 0,
             col: 0,
             message: format!(
@@ -212,8 +219,12 @@ pub fn evaluate(rules: &RulesFile, data: &serde_json::Value) -> Result<Evaluatio
             ),
         });
     };
+    files.iter().map(|rules| evaluate_root(rules, data, &root)).collect()
+}
+
+fn evaluate_root(rules: &RulesFile, data: &serde_json::Value, root: &Node) -> Result<Evaluation, GuardError> {
     let ev = Ev::new(rules);
-    let scope = Scope::new(None, Val::B(&root), &rules.lets);
+    let scope = Scope::new(None, Val::B(root), &rules.lets);
     let mut out = Vec::with_capacity(rules.rules.len());
     for rule in &rules.rules {
         let mut sink = Sink::new(true);
