@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 
 # best/mean wall milliseconds of a command run $n times
 measure() {
-  local best=999999 total=0 start end ms
+  local best=999999999999 total=0 start end ms
   for _ in $(seq "$n"); do
     start=$(date +%s%N)
     "$@" > /dev/null 2>&1 || true
