@@ -5,6 +5,7 @@
 mod support;
 
 mod cfn_lint;
+mod check;
 mod config_errors;
 mod diff;
 mod diff_cli;
