@@ -92,7 +92,8 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
     Ok(if failed { Exit::Violations } else { Exit::Ok })
 }
 
-fn push(report: &mut CheckReport, file: String, check: TemplateCheck, source: Option<String>) {
+/// Adds one template's check results to a report (shared with `synth`'s gate).
+pub(crate) fn push(report: &mut CheckReport, file: String, check: TemplateCheck, source: Option<String>) {
     for s in &check.suppressions {
         report.suppressions.push(Suppression {
             file: file.clone(),

@@ -31,6 +31,18 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     }
 
     if report_findings(&checks) {
+        // The full report (expected vs actual, message, fix, source line) for every failure.
+        let mut report = crate::report::CheckReport::default();
+        for (stack, check) in synthesis.stacks.iter().zip(checks) {
+            super::check::push(
+                &mut report,
+                stack.file.clone(),
+                check,
+                Some(stack.rendered.text.clone()),
+            );
+        }
+        let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        eprint!("{}", crate::report::render_text(&report, color));
         eprintln!("nothing written: fix the errors above first");
         return Ok(Exit::Violations);
     }
@@ -64,15 +76,12 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     Ok(Exit::Ok)
 }
 
-/// Prints findings to stderr; true when any is an error.
+/// Prints warnings (one line each), the suppressions and a summary to stderr; true when any
+/// finding is an error (the caller prints the full report of those).
 fn report_findings(checks: &[TemplateCheck]) -> bool {
     let findings: Vec<&crate::findings::Finding> = checks.iter().flat_map(|c| c.all_findings()).collect();
-    for f in &findings {
-        let level = if f.severity == Severity::Error {
-            "error"
-        } else {
-            "warning"
-        };
+    for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
+        let level = "warning";
         let at = match (&f.logical_id, f.line) {
             (Some(id), Some(line)) => format!("{}:{line} {id}", f.stack),
             (Some(id), None) => format!("{} {id}", f.stack),

@@ -214,3 +214,38 @@ fn an_added_environment_gets_its_own_stacks() {
     assert_eq!(first["name"], "KiroPipelineCoreDevEu");
     assert!(first["deploy_command"].as_str().unwrap().contains("--region eu-west-1"));
 }
+
+/// The gate synth runs before writing: an insecure change to a template is refused with the
+/// rule, the location and the fix.
+#[test]
+fn the_gate_refuses_an_insecure_template() {
+    use kiro_infra::{checks, config::Config, render, ruleset::RuleSet, synth};
+    let config = Config::embedded().unwrap();
+    let mut s = synth::synthesize(&config, &["test".to_string()]).unwrap();
+    let core = &mut s.stacks[0];
+    core.value["Resources"]["ArtifactsBucket"]["Properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("BucketEncryption");
+    core.rendered = render::render(&core.value);
+    let rules = RuleSet::new(RuleSet::builtin().unwrap(), vec![], vec![]).unwrap();
+    let result = checks::check_synthesis(&s, &rules).unwrap();
+    let failed: Vec<&kiro_infra::findings::Finding> = result[0]
+        .rules
+        .iter()
+        .filter(|r| r.status == kiro_infra::guard::Status::Fail)
+        .flat_map(|r| r.violations.iter())
+        .collect();
+    let sse = failed
+        .iter()
+        .find(|f| matches!(&f.source, kiro_infra::findings::Source::Guard { rule, .. } if rule == "S3_BUCKET_SSE_KMS"))
+        .unwrap_or_else(|| panic!("S3_BUCKET_SSE_KMS did not fail: {failed:#?}"));
+    assert_eq!(sse.logical_id.as_deref(), Some("ArtifactsBucket"));
+    assert!(sse.line.is_some() && sse.fix.is_some(), "{sse:#?}");
+    // The other stacks are untouched and still pass.
+    assert!(
+        result[1]
+            .all_findings()
+            .all(|f| f.severity != kiro_infra::findings::Severity::Error)
+    );
+}
