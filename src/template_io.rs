@@ -271,4 +271,16 @@ mod tests {
         let doc = json!({"TemplateBody": "{\"Resources\": {}}", "StagesAvailable": ["Original"]});
         assert_eq!(unwrap_template_body(doc, "x").unwrap(), json!({"Resources": {}}));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_document_or_an_error(text in "[ -~\n]{0,200}") {
+            let _ = parse_document(&text, "fuzz").map(|d| unwrap_template_body(d, "fuzz"));
+        }
+
+        #[test]
+        fn tagged_yaml_never_panics(tag in "!(Ref|GetAtt|Sub|Join|If|Nope|Base64|Select)", body in "[a-zA-Z.\\[\\], ]{0,20}") {
+            let _ = parse_document(&format!("a: {tag} {body}\n"), "fuzz");
+        }
+    }
 }
