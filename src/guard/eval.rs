@@ -1235,24 +1235,7 @@ impl<'a> Ev<'a> {
 
     fn named(&self, n: &'a NamedRef, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
         let st = self.rule_status(&n.name, role, n.span, scope)?;
-        let out = match st {
-            Status::Pass => {
-                if n.negation {
-                    Status::Fail
-                } else {
-                    Status::Pass
-                }
-            }
-            Status::Skip if role == Role::Assertion => Status::Fail,
-            Status::Skip if !n.negation => Status::Skip,
-            _ => {
-                if n.negation {
-                    Status::Pass
-                } else {
-                    Status::Fail
-                }
-            }
-        };
+        let out = rule_ref_status(st, n.negation, role);
         if out == Status::Fail {
             let op = if n.negation { "NOT RULE" } else { "RULE" };
             sink.push(|| {
@@ -1309,24 +1292,7 @@ impl<'a> Ev<'a> {
         let st = self.rule(&pr.rule, &ps, role, &mut inner);
         self.leave();
         let st = st?;
-        let out = match st {
-            Status::Pass => {
-                if p.negation {
-                    Status::Fail
-                } else {
-                    Status::Pass
-                }
-            }
-            Status::Skip if role == Role::Assertion => Status::Fail,
-            Status::Skip if !p.negation => Status::Skip,
-            _ => {
-                if p.negation {
-                    Status::Pass
-                } else {
-                    Status::Fail
-                }
-            }
-        };
+        let out = rule_ref_status(st, p.negation, role);
         if out == Status::Fail {
             if st == Status::Fail && !p.negation {
                 for mut v in inner.v {
@@ -1690,6 +1656,19 @@ fn violation(
         reason,
         line: span.line,
         col: span.col,
+    }
+}
+
+/// The status of a rule reference (`RULE` / `not RULE`, plain or parameterized) from the
+/// referenced rule's status: a SKIP fails where an assertion is required.
+fn rule_ref_status(st: Status, negation: bool, role: Role) -> Status {
+    match st {
+        Status::Pass if negation => Status::Fail,
+        Status::Pass => Status::Pass,
+        Status::Skip if role == Role::Assertion => Status::Fail,
+        Status::Skip if !negation => Status::Skip,
+        _ if negation => Status::Pass,
+        _ => Status::Fail,
     }
 }
 
