@@ -34,7 +34,7 @@ fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -
 
 /// Every file of the output tree (relative path -> bytes), keeping the environments that were
 /// not synthesized this time from the existing directory.
-pub fn plan(synthesis: &Synthesis, out: &Path, out_display: &str) -> Result<BTreeMap<String, Vec<u8>>, OutputError> {
+pub fn plan(synthesis: &Synthesis, out: &Path, out_display: &str) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut entries: Vec<ManifestStack> = Vec::new();
     // Environments not selected this time keep their files and manifest entries.
@@ -65,7 +65,7 @@ pub fn plan(synthesis: &Synthesis, out: &Path, out_display: &str) -> Result<BTre
     let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     text.push('\n');
     files.insert(MANIFEST.to_string(), text.into_bytes());
-    Ok(files)
+    files
 }
 
 fn env_rank(env: &str) -> usize {

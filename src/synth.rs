@@ -9,9 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// The largest template body `aws cloudformation deploy` accepts inline; above it the template
-/// must be uploaded to S3 (`--s3-bucket`).
-pub const INLINE_TEMPLATE_LIMIT: usize = 51_200;
+use crate::validate::limits::MAX_INLINE_BODY;
 
 /// One stack, rendered.
 #[derive(Debug, Clone)]
@@ -112,7 +110,7 @@ impl SynthesizedStack {
         if !self.capabilities.is_empty() {
             cmd.push_str(&format!(" --capabilities {}", self.capabilities.join(" ")));
         }
-        if bytes > INLINE_TEMPLATE_LIMIT {
+        if bytes > MAX_INLINE_BODY {
             cmd.push_str(" --s3-bucket \"$KIRO_DEPLOY_BUCKET\"");
         }
         cmd.push_str(" --no-fail-on-empty-changeset");

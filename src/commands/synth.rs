@@ -48,7 +48,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     }
 
     let out_display = args.out.display().to_string();
-    let files = output::plan(&synthesis, &args.out, &out_display)?;
+    let files = output::plan(&synthesis, &args.out, &out_display);
     if args.check {
         let stale = output::stale(&args.out, &files);
         if stale.is_empty() {

@@ -157,24 +157,21 @@ impl Expr {
     }
 }
 
-/// The `${...}` variables of a `Fn::Sub` template (not `${!Literal}`).
+/// The `${...}` variables of a `Fn::Sub` template (not `${!Literal}`), trimmed.
 pub fn sub_variables(template: &str) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut vars = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) => {
-                let var = &after[..end];
-                if !var.starts_with('!') {
-                    out.push(var.trim().to_string());
-                }
-                rest = &after[end + 1..];
-            }
-            None => break,
+        let Some(after) = rest.get(start + 2..) else { break };
+        let Some((name, tail)) = after.split_once('}') else {
+            break;
+        };
+        if !name.starts_with('!') {
+            vars.push(name.trim().to_string());
         }
+        rest = tail;
     }
-    out
+    vars
 }
 
 impl From<&str> for Expr {

@@ -237,78 +237,47 @@ impl NameKind {
         }
     }
 
-    /// (min length, max length, allowed characters).
-    fn rule(self) -> (usize, usize, fn(char) -> bool, &'static str) {
-        fn lower(c: char) -> bool {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
-        }
-        fn word_dash(c: char) -> bool {
-            c.is_ascii_alphanumeric() || c == '-' || c == '_'
-        }
-        fn word_dash_dot(c: char) -> bool {
-            word_dash(c) || c == '.'
-        }
-        fn stack(c: char) -> bool {
-            c.is_ascii_alphanumeric() || c == '-'
-        }
-        fn log_group(c: char) -> bool {
-            word_dash_dot(c) || c == '/' || c == '#'
-        }
-        fn role(c: char) -> bool {
-            c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
-        }
-        fn alias(c: char) -> bool {
-            word_dash(c) || c == '/'
-        }
-        fn pipeline(c: char) -> bool {
-            word_dash_dot(c) || c == '@'
-        }
-        fn any(c: char) -> bool {
-            !c.is_control()
-        }
-        match self {
-            NameKind::Stack => (1, 128, stack, "letters, digits and `-`, starting with a letter"),
-            NameKind::Bucket => (3, 63, lower, "lower-case letters, digits, `-` and `.`"),
-            NameKind::Table => (3, 255, word_dash_dot, "letters, digits, `_`, `-` and `.`"),
-            NameKind::KmsAlias => (7, 256, alias, "`alias/` then letters, digits, `/`, `_` and `-`"),
-            NameKind::LogGroup => (1, 512, log_group, "letters, digits, `_`, `-`, `/`, `.` and `#`"),
-            NameKind::Pipeline => (1, 100, pipeline, "letters, digits, `.`, `@`, `_` and `-`"),
-            NameKind::Project => (2, 255, word_dash, "letters, digits, `_` and `-`"),
-            NameKind::Role => (1, 64, role, "letters, digits and `+=,.@_-`"),
-            NameKind::Topic => (1, 256, word_dash, "letters, digits, `_` and `-`"),
-            NameKind::Alarm => (1, 255, any, "printable characters"),
-            NameKind::Function => (1, 64, word_dash, "letters, digits, `_` and `-`"),
-            NameKind::Queue => (1, 80, word_dash, "letters, digits, `_` and `-`"),
-            NameKind::EventRule => (1, 64, word_dash_dot, "letters, digits, `.`, `_` and `-`"),
-            NameKind::Dashboard => (1, 255, word_dash, "letters, digits, `_` and `-`"),
-        }
+    /// The resource type and name property whose service rule this name follows (`None` for
+    /// stack names, which `validate::limits::check_stack_name` checks).
+    fn property(self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            NameKind::Stack => return None,
+            NameKind::Bucket => ("AWS::S3::Bucket", "BucketName"),
+            NameKind::Table => ("AWS::DynamoDB::Table", "TableName"),
+            NameKind::KmsAlias => ("AWS::KMS::Alias", "AliasName"),
+            NameKind::LogGroup => ("AWS::Logs::LogGroup", "LogGroupName"),
+            NameKind::Pipeline => ("AWS::CodePipeline::Pipeline", "Name"),
+            NameKind::Project => ("AWS::CodeBuild::Project", "Name"),
+            NameKind::Role => ("AWS::IAM::Role", "RoleName"),
+            NameKind::Topic => ("AWS::SNS::Topic", "TopicName"),
+            NameKind::Alarm => ("AWS::CloudWatch::Alarm", "AlarmName"),
+            NameKind::Function => ("AWS::Lambda::Function", "FunctionName"),
+            NameKind::Queue => ("AWS::SQS::Queue", "QueueName"),
+            NameKind::EventRule => ("AWS::Events::Rule", "Name"),
+            NameKind::Dashboard => ("AWS::CloudWatch::Dashboard", "DashboardName"),
+        })
     }
 
-    /// Checks one name against the service's rule; the error says what is wrong.
+    /// Checks one name against the service's rule (the one table in `validate::limits`); the
+    /// error says what is wrong.
     pub fn check(self, name: &str) -> Result<(), String> {
-        let (min, max, allowed, chars) = self.rule();
-        let len = name.chars().count();
-        if len < min || len > max {
-            return Err(format!("{len} characters, the limit is {min}-{max}"));
-        }
-        if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
-            return Err(format!("`{bad}` is not allowed (only {chars})"));
-        }
-        match self {
-            NameKind::Stack if !name.starts_with(|c: char| c.is_ascii_alphabetic()) => {
-                Err("must start with a letter".into())
-            }
-            NameKind::Bucket
-                if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
-                    || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
-                    || name.contains("..") =>
-            {
-                Err("must start and end with a letter or digit, without `..`".into())
-            }
-            NameKind::KmsAlias if !name.starts_with("alias/") || name.starts_with("alias/aws/") => {
-                Err("must start with `alias/` and not `alias/aws/`".into())
-            }
-            _ => Ok(()),
+        use crate::validate::limits::{self, NameProblem};
+        let Some((type_name, property)) = self.property() else {
+            return match limits::check_stack_name(name) {
+                None => Ok(()),
+                Some(_) if name.len() > limits::MAX_STACK_NAME => Err(format!(
+                    "{} characters, the limit is 1-{}",
+                    name.chars().count(),
+                    limits::MAX_STACK_NAME
+                )),
+                Some(_) => Err("must be a letter, then letters, digits and `-`".into()),
+            };
+        };
+        match limits::name_problem(type_name, property, name) {
+            None => Ok(()),
+            Some(NameProblem::Length { len, min, max }) => Err(format!("{len} characters, the limit is {min}-{max}")),
+            Some(NameProblem::Char { bad, charset }) => Err(format!("`{bad}` is not allowed (only {charset})")),
+            Some(NameProblem::Other(why)) => Err(why),
         }
     }
 }

@@ -273,22 +273,8 @@ fn check_one(stack: &str, names: &Names<'_>, key: &str, arg: &Value, here: &str,
     }
 }
 
-/// The variable names of a `Fn::Sub` string: `${Name}` and `${Res.Attr}`; `${!Literal}` is not one.
-pub fn sub_variables(text: &str) -> Vec<String> {
-    let mut vars = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        let Some(after) = rest.get(start + 2..) else { break };
-        let Some((name, tail)) = after.split_once('}') else {
-            break;
-        };
-        if !name.starts_with('!') {
-            vars.push(name.trim().to_string());
-        }
-        rest = tail;
-    }
-    vars
-}
+/// The `${...}` variables of a `Fn::Sub` string (one implementation, in the model).
+pub use crate::model::expr::sub_variables;
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,43 @@ struct NameRule {
     extra: Option<fn(&str, &Value) -> Option<String>>,
 }
 
+/// What is wrong with a literal resource name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    Length { len: usize, min: usize, max: usize },
+    Char { bad: char, charset: &'static str },
+    Other(String),
+}
+
+impl NameRule {
+    fn problem(&self, name: &str, props: &Value) -> Option<NameProblem> {
+        let len = name.chars().count();
+        if len < self.min || len > self.max {
+            return Some(NameProblem::Length {
+                len,
+                min: self.min,
+                max: self.max,
+            });
+        }
+        if let Some(bad) = name.chars().find(|c| !(self.allowed)(*c)) {
+            return Some(NameProblem::Char {
+                bad,
+                charset: self.charset,
+            });
+        }
+        self.extra.and_then(|f| f(name, props)).map(NameProblem::Other)
+    }
+}
+
+/// Checks a literal name of `type_name`'s `property` against the service's rule (the same
+/// rule `check_limits` applies to templates). `None`: the name is valid, or no rule is known.
+pub fn name_problem(type_name: &str, property: &str, name: &str) -> Option<NameProblem> {
+    NAME_RULES
+        .iter()
+        .find(|r| r.type_name == type_name && r.property == property)
+        .and_then(|r| r.problem(name, &Value::Null))
+}
+
 fn alnum_dash_underscore(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
@@ -336,17 +373,16 @@ pub fn check_limits(stack: &str, template: &Value, rendered_len: usize) -> Vec<F
                 continue;
             }
             let pointer = format!("/Resources/{}/Properties/{}", escape_pointer_token(id), rule.property);
-            let len = name.chars().count();
-            let problem = if len < rule.min || len > rule.max {
-                Some(format!(
-                    "is {len} characters; {} {} must be {}-{} characters",
-                    type_name, rule.property, rule.min, rule.max
-                ))
-            } else if let Some(bad) = name.chars().find(|c| !(rule.allowed)(*c)) {
-                Some(format!("contains {bad:?}; allowed: {}", rule.charset))
-            } else {
-                rule.extra.and_then(|f| f(name, props))
-            };
+            let problem = rule.problem(name, props).map(|p| match p {
+                NameProblem::Length { len, min, max } => {
+                    format!(
+                        "is {len} characters; {} {} must be {min}-{max} characters",
+                        type_name, rule.property
+                    )
+                }
+                NameProblem::Char { bad, charset } => format!("contains {bad:?}; allowed: {charset}"),
+                NameProblem::Other(why) => why,
+            });
             if let Some(problem) = problem {
                 out.push(
                     Finding::new(Source::Limit, stack, pointer, format!("name `{name}` {problem}"))
