@@ -413,3 +413,90 @@ fn compact(v: &Value) -> String {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guard::lexer::{Tok, lex};
+    use crate::guard::value::Rx;
+    use proptest::prelude::*;
+
+    /// Every regex literal of the built-in rules.
+    fn builtin_regexes() -> Vec<Rx> {
+        let mut out: Vec<String> = Vec::new();
+        for (name, source) in BUILTIN_RULES {
+            let Ok(tokens) = lex(source, name) else { panic!("{name} does not lex") };
+            out.extend(tokens.into_iter().filter_map(|t| match t.tok {
+                Tok::Regex(s) => Some(s),
+                _ => None,
+            }));
+        }
+        out.sort();
+        out.dedup();
+        out.iter().map(|s| Rx::new(s)).collect()
+    }
+
+    /// Every string of the synthesized templates, plus edge cases.
+    fn template_strings() -> Vec<String> {
+        fn walk(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::Array(a) => a.iter().for_each(|e| walk(e, out)),
+                Value::Object(m) => m.iter().for_each(|(k, e)| {
+                    out.push(k.clone());
+                    walk(e, out)
+                }),
+                _ => {}
+            }
+        }
+        let Ok(config) = crate::config::Config::embedded() else { panic!("config") };
+        let Ok(s) = crate::synth::synthesize(&config, &[]) else { panic!("synth") };
+        let mut out = vec![
+            String::new(),
+            "*".into(),
+            "IAM:PASSROLE".into(),
+            "iam:Pass*".into(),
+            "arn:aws:s3:::bucket/*".into(),
+            "${AWS::AccountId}".into(),
+            "123456789012".into(),
+            "s3:*".into(),
+        ];
+        for st in &s.stacks {
+            walk(&st.value, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn regex_lite_and_fancy_regex_agree_on_every_builtin_regex() {
+        let regexes = builtin_regexes();
+        assert!(regexes.len() > 30, "only {} regexes", regexes.len());
+        let strings = template_strings();
+        let mut matched = 0;
+        for re in &regexes {
+            for s in &strings {
+                let m = re.is_match(s);
+                assert_eq!(m, re.is_match_full(s), "/{}/ on {s:?}", re.source);
+                matched += usize::from(m);
+            }
+        }
+        assert!(matched > 100, "only {matched} matches: the comparison says little");
+    }
+
+    proptest! {
+        #[test]
+        fn regex_lite_and_fancy_regex_agree_on_ascii(s in "[a-zA-Z0-9:/*${}.@_ -]{0,40}") {
+            for re in builtin_regexes() {
+                prop_assert_eq!(re.is_match(&s), re.is_match_full(&s), "/{}/ on {:?}", re.source, s);
+            }
+        }
+
+        #[test]
+        fn non_ascii_text_uses_the_full_engine(s in "\\PC{0,12}") {
+            for src in [r"(?i)^k", r"^\w+$", r"^\d+$", r"\bs\b"] {
+                let re = Rx::new(src);
+                prop_assert_eq!(re.is_match(&s), re.is_match_full(&s), "/{}/ on {:?}", src, s);
+            }
+        }
+    }
+}

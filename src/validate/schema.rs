@@ -363,6 +363,11 @@ fn compile(raw: &Value) -> Result<Validator, String> {
             names(v).map(|n| Box::new(UniqueKeys(n)) as Box<dyn for<'i> Keyword<'i>>)
         })
         .with_keyword("prefixItems", prefix_items_factory)
+        .with_keyword("pattern", |_, v, _| {
+            v.as_str()
+                .map(|p| Box::new(LazyPattern::new(p)) as Box<dyn for<'i> Keyword<'i>>)
+                .ok_or_else(|| ValidationError::schema("pattern must be a string"))
+        })
         .build(raw)
         .map_err(|e| e.to_string())
 }
@@ -585,6 +590,74 @@ fn prefix_items_factory<'a>(
     Ok(Box::new(PrefixItems(validators)))
 }
 
+/// `pattern`, compiled on first use. The vendored schemas hold some 70 patterns and a template
+/// reaches few of them, while compiling all of them up front was two thirds of the schemas'
+/// compile time. Same dialect as the built-in keyword (ECMA-262 translated by `jsonschema-regex`,
+/// matched by fancy-regex); a test compiles every vendored pattern.
+struct LazyPattern {
+    source: String,
+    regex: OnceLock<Option<fancy_regex::Regex>>,
+}
+
+/// Separates the value from the pattern in a [`LazyPattern`] error (the built-in keyword's
+/// wording: `"x" does not match "^a$"`).
+const DOES_NOT_MATCH: &str = " does not match ";
+
+impl LazyPattern {
+    fn new(source: &str) -> Self {
+        LazyPattern {
+            source: source.to_string(),
+            regex: OnceLock::new(),
+        }
+    }
+
+    fn regex(&self) -> Option<&fancy_regex::Regex> {
+        self.regex
+            .get_or_init(|| {
+                let translated = jsonschema_regex::to_rust_regex(&self.source).ok()?;
+                fancy_regex::Regex::new(&translated).ok()
+            })
+            .as_ref()
+    }
+
+    /// Non-strings pass (`pattern` only constrains strings); so does a pattern that does not
+    /// compile (none of the vendored ones: a test checks).
+    fn matches(&self, instance: &Value) -> bool {
+        match (instance.as_str(), self.regex()) {
+            (Some(s), Some(re)) => re.is_match(s).unwrap_or(true),
+            _ => true,
+        }
+    }
+}
+
+impl<'i> Keyword<'i> for LazyPattern {
+    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        if self.matches(instance) {
+            return Ok(());
+        }
+        Err(ValidationError::custom(format!(
+            "{instance}{DOES_NOT_MATCH}{}",
+            Value::String(self.source.clone())
+        )))
+    }
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        self.matches(instance)
+    }
+}
+
+/// The pattern of a [`LazyPattern`] error.
+fn lazy_pattern_of(err: &ValidationError<'_>) -> Option<String> {
+    use jsonschema::error::ValidationErrorKind as K;
+    let K::Custom { keyword, message } = err.kind() else {
+        return None;
+    };
+    if keyword != "pattern" {
+        return None;
+    }
+    let (_, pattern) = message.rsplit_once(DOES_NOT_MATCH)?;
+    serde_json::from_str(pattern).ok()
+}
+
 /// The keyword name is already in the message (`... (requiredXor)`).
 fn custom(_keyword: &str, message: String) -> ValidationError<'static> {
     ValidationError::custom(message)
@@ -785,11 +858,8 @@ fn findings_for(err: &ValidationError<'_>, stack: &str, base: &str, instance: &V
                     .actual(short(&value)),
             ]
         }
-        K::Pattern { pattern } => vec![
-            f(format!("value {} does not match the pattern", short(&value)))
-                .expected(pattern.clone())
-                .actual(short(&value)),
-        ],
+        K::Pattern { pattern } => vec![pattern_finding(f, pattern.clone(), &value)],
+        K::Custom { .. } if let Some(pattern) = lazy_pattern_of(err) => vec![pattern_finding(f, pattern, &value)],
         K::MaxLength { limit } => vec![
             f(format!("string is longer than {limit} characters"))
                 .expected(format!("at most {limit} characters"))
@@ -854,6 +924,12 @@ fn findings_for(err: &ValidationError<'_>, stack: &str, base: &str, instance: &V
         K::Custom { message, .. } => vec![f(message.clone())],
         _ => vec![f(err.to_string()).actual(short(&value))],
     }
+}
+
+fn pattern_finding(f: impl Fn(String) -> Finding, pattern: String, value: &Value) -> Finding {
+    f(format!("value {} does not match the pattern", short(value)))
+        .expected(pattern)
+        .actual(short(value))
 }
 
 /// At most this many `Fn::If` per resource are expanded.
@@ -1098,5 +1174,44 @@ mod tests {
         assert!(v.is_valid(&ok));
         let bad = json!({"AssumeRolePolicyDocument": {}, "Tags": [{"Key": "a*b", "Value": "x"}]});
         assert!(!v.is_valid(&bad));
+    }
+
+    #[test]
+    fn every_vendored_pattern_compiles() {
+        fn patterns(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        match (k.as_str(), c) {
+                            ("pattern", Value::String(p)) => out.push(python_regex_to_ecma(p)),
+                            _ => patterns(c, out),
+                        }
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|c| patterns(c, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        for (name, _) in VENDORED {
+            let Some(s) = schema_for(name) else { panic!("{name} does not parse") };
+            patterns(s.raw(), &mut all);
+        }
+        assert!(all.len() > 50, "only {} patterns found", all.len());
+        for p in &all {
+            assert!(LazyPattern::new(p).regex().is_some(), "pattern {p:?} does not compile");
+        }
+    }
+
+    #[test]
+    fn pattern_mismatch_is_reported_with_the_pattern() {
+        let Some(role) = schema_for("AWS::IAM::Role") else {
+            panic!("no role schema")
+        };
+        let Ok(v) = role.validator() else { panic!("compile") };
+        let bad = json!({"AssumeRolePolicyDocument": {}, "RoleName": "a b"});
+        let errors: Vec<_> = v.iter_errors(&bad).collect();
+        let patterns: Vec<String> = errors.iter().filter_map(lazy_pattern_of).collect();
+        assert_eq!(patterns, vec![r"^[\w+=,.@-]+$".to_string()], "{errors:?}");
     }
 }
