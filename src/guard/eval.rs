@@ -33,18 +33,67 @@ impl Deref for Val<'_> {
     }
 }
 
+/// A query that stopped before its end: the deepest value reached and why. The reason's text
+/// is only built when a report needs it (gates and filters never do).
 #[derive(Clone, Debug)]
-pub struct Unres {
+pub struct Unres<'a> {
+    at: Val<'a>,
+    why: Why<'a>,
+}
+
+#[derive(Clone, Debug)]
+enum Why<'a> {
+    /// `.k` on a value that is not a map.
+    KeyOnNonMap(&'a str),
+    MissingKey(&'a str),
+    /// A key named by a variable's value.
+    MissingVarKey(String),
+    /// `.%name` on a value that is not a map.
+    VarKeysOnNonMap(&'a str),
+    VarIndexOut(i64, &'a str),
+    EmptyList,
+    EmptyMap,
+    Filter,
+    KeyFilter,
+    IndexOnNonList(i64),
+    IndexOut(i64),
+}
+
+impl Unres<'_> {
     /// Pointer of the deepest value reached.
-    pub path: String,
-    pub reason: String,
+    pub fn path(&self) -> &str {
+        &self.at.path
+    }
+
+    pub fn reason(&self) -> String {
+        let ty = self.at.type_name();
+        match &self.why {
+            Why::KeyOnNonMap(k) => format!("cannot look up key `{k}`: the value is a {ty}"),
+            Why::MissingKey(k) => format!("missing key `{k}`"),
+            Why::MissingVarKey(k) => format!("missing key `{k}`"),
+            Why::VarKeysOnNonMap(name) => format!("cannot look up keys of `%{name}`: the value is a {ty}"),
+            Why::VarIndexOut(i, name) => format!("index {i} out of range of `%{name}`"),
+            Why::EmptyList => "empty list".into(),
+            Why::EmptyMap => "empty map".into(),
+            Why::Filter => format!("cannot filter a {ty}"),
+            Why::KeyFilter => format!("cannot filter the keys of a {ty}"),
+            Why::IndexOnNonList(i) => format!("cannot index [{i}]: the value is a {ty}"),
+            Why::IndexOut(i) => {
+                let n = match &self.at.val {
+                    GVal::List(l) => l.len(),
+                    _ => 0,
+                };
+                format!("index {i} out of range (length {n})")
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 pub enum QR<'a> {
     Res(Val<'a>),
     Lit(Val<'a>),
-    Unres(Unres),
+    Unres(Unres<'a>),
 }
 
 impl<'a> QR<'a> {
@@ -327,8 +376,8 @@ fn train(s: &str) -> String {
 
 /// One comparison's outcome (cfn-guard's operators.rs shapes).
 enum Cr<'a> {
-    LhsUnres(Unres),
-    RhsUnres(Val<'a>, Unres),
+    LhsUnres(Unres<'a>),
+    RhsUnres(Val<'a>, Unres<'a>),
     NotComparable(Val<'a>, Val<'a>),
     Value {
         ok: bool,
@@ -429,7 +478,7 @@ fn contained_in<'a>(l: &Val<'a>, r: &Val<'a>) -> Cr<'a> {
     match_value(l.clone(), r.clone())
 }
 
-fn selected<'a>(q: &[QR<'a>], mut on_unres: impl FnMut(&Unres)) -> Vec<Val<'a>> {
+fn selected<'a>(q: &[QR<'a>], mut on_unres: impl FnMut(&Unres<'a>)) -> Vec<Val<'a>> {
     let mut out = Vec::with_capacity(q.len());
     for e in q {
         match e {
@@ -440,7 +489,7 @@ fn selected<'a>(q: &[QR<'a>], mut on_unres: impl FnMut(&Unres)) -> Vec<Val<'a>> 
     out
 }
 
-fn flattened<'a>(q: &[QR<'a>], on_unres: impl FnMut(&Unres)) -> Vec<Val<'a>> {
+fn flattened<'a>(q: &[QR<'a>], on_unres: impl FnMut(&Unres<'a>)) -> Vec<Val<'a>> {
     let mut out = vec![];
     for v in selected(q, on_unres) {
         if v.is_list() {
@@ -452,7 +501,7 @@ fn flattened<'a>(q: &[QR<'a>], on_unres: impl FnMut(&Unres)) -> Vec<Val<'a>> {
     out
 }
 
-fn rhs_unres_for_each<'a>(results: &mut Vec<Cr<'a>>, lhs: &[Val<'a>], u: &Unres) {
+fn rhs_unres_for_each<'a>(results: &mut Vec<Cr<'a>>, lhs: &[Val<'a>], u: &Unres<'a>) {
     for l in lhs {
         results.push(Cr::RhsUnres(l.clone(), u.clone()));
     }
@@ -775,11 +824,8 @@ impl<'a> Ev<'a> {
         Ok(out)
     }
 
-    fn unres(out: &mut Vec<QR<'a>>, at: &Node, reason: String) {
-        out.push(QR::Unres(Unres {
-            path: at.path.clone(),
-            reason,
-        }));
+    fn unres(out: &mut Vec<QR<'a>>, at: &Val<'a>, why: Why<'a>) {
+        out.push(QR::Unres(Unres { at: at.clone(), why }));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -824,11 +870,7 @@ impl<'a> Ev<'a> {
                     return self.index(idx, q, cur, i, rroot, scope, conv, out);
                 }
                 if !matches!(cur.val, GVal::Map(_)) {
-                    Self::unres(
-                        out,
-                        &cur,
-                        format!("cannot look up key `{k}`: the value is a {}", cur.type_name()),
-                    );
+                    Self::unres(out, &cur, Why::KeyOnNonMap(k));
                     return Ok(());
                 }
                 if let Some(v) = cur.get_key(k) {
@@ -851,17 +893,13 @@ impl<'a> Ev<'a> {
                         }
                     }
                 }
-                Self::unres(out, &cur, format!("missing key `{k}`"));
+                Self::unres(out, &cur, Why::MissingKey(k));
                 Ok(())
             }
             QPart::Index(i) => self.index(idx, q, cur, *i, rroot, scope, conv, out),
             QPart::Var(name) => {
                 if !matches!(cur.val, GVal::Map(_)) {
-                    Self::unres(
-                        out,
-                        &cur,
-                        format!("cannot look up keys of `%{name}`: the value is a {}", cur.type_name()),
-                    );
+                    Self::unres(out, &cur, Why::VarKeysOnNonMap(name));
                     return Ok(());
                 }
                 let keys = self.resolve_var(name, scope, q.span)?;
@@ -872,7 +910,7 @@ impl<'a> Ev<'a> {
                         match keys.get(j as usize).filter(|_| j >= 0) {
                             Some(k) => (vec![k.clone()], idx + 2),
                             None => {
-                                Self::unres(out, &cur, format!("index {i} out of range of `%{name}`"));
+                                Self::unres(out, &cur, Why::VarIndexOut(*i, name));
                                 return Ok(());
                             }
                         }
@@ -910,7 +948,7 @@ impl<'a> Ev<'a> {
                             for n in names {
                                 match cur.get_key(&n) {
                                     Some(v) => self.retrieve(next, q, v, rroot.clone(), scope, conv, out)?,
-                                    None => Self::unres(out, &cur, format!("missing key `{n}`")),
+                                    None => Self::unres(out, &cur, Why::MissingVarKey(n)),
                                 }
                             }
                         }
@@ -924,7 +962,7 @@ impl<'a> Ev<'a> {
                     GVal::List(_) => {
                         let els = cur.elements();
                         if els.is_empty() {
-                            Self::unres(out, &cur, "empty list".into());
+                            Self::unres(out, &cur, Why::EmptyList);
                         }
                         for e in els {
                             self.retrieve(idx + 1, q, e, rroot.clone(), scope, conv, out)?;
@@ -938,7 +976,7 @@ impl<'a> Ev<'a> {
                         if let Some(n) = name {
                             let es = cur.entries();
                             if es.is_empty() {
-                                Self::unres(out, &cur, "empty map".into());
+                                Self::unres(out, &cur, Why::EmptyMap);
                             }
                             for (k, v) in es {
                                 self.capture(scope, n, k);
@@ -948,7 +986,7 @@ impl<'a> Ev<'a> {
                         }
                         let vs = cur.map_values();
                         if vs.is_empty() {
-                            Self::unres(out, &cur, "empty map".into());
+                            Self::unres(out, &cur, Why::EmptyMap);
                         }
                         for v in vs {
                             self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
@@ -1009,14 +1047,14 @@ impl<'a> Ev<'a> {
                         Ok(())
                     }
                     _ => {
-                        Self::unres(out, &cur, format!("cannot filter a {}", cur.type_name()));
+                        Self::unres(out, &cur, Why::Filter);
                         Ok(())
                     }
                 }
             }
             QPart::KeyFilter(_, kf) => {
                 if !matches!(cur.val, GVal::Map(_)) {
-                    Self::unres(out, &cur, format!("cannot filter the keys of a {}", cur.type_name()));
+                    Self::unres(out, &cur, Why::KeyFilter);
                     return Ok(());
                 }
                 let rhs = match &kf.rhs {
@@ -1066,11 +1104,7 @@ impl<'a> Ev<'a> {
         out: &mut Vec<QR<'a>>,
     ) -> R<()> {
         let GVal::List(l) = &cur.val else {
-            Self::unres(
-                out,
-                &cur,
-                format!("cannot index [{i}]: the value is a {}", cur.type_name()),
-            );
+            Self::unres(out, &cur, Why::IndexOnNonList(i));
             return Ok(());
         };
         let n = l.len() as i64;
@@ -1078,7 +1112,7 @@ impl<'a> Ev<'a> {
         match (j >= 0).then(|| cur.get_index(j as usize)).flatten() {
             Some(v) => self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out),
             None => {
-                Self::unres(out, &cur, format!("index {i} out of range (length {n})"));
+                Self::unres(out, &cur, Why::IndexOut(i));
                 Ok(())
             }
         }
@@ -1344,7 +1378,7 @@ impl<'a> Ev<'a> {
             match v {
                 QR::Unres(u) => {
                     fails += 1;
-                    tmp.push(|| violation(b.span, &u.path, "EXISTS", None, None, None, Some(u.reason.clone())));
+                    tmp.push(|| violation(b.span, u.path(), "EXISTS", None, None, None, Some(u.reason())));
                 }
                 QR::Res(val) | QR::Lit(val) => match self.block(&b.block, scope, val, role, &mut tmp)? {
                     Status::Pass => passes += 1,
@@ -1457,47 +1491,45 @@ impl<'a> Ev<'a> {
         };
         let (mut passes, mut fails) = (0usize, 0usize);
         let mut tmp = sink.child();
-        let mut fail = |tmp: &mut Sink,
-                        ptr: &str,
-                        exp: Option<serde_json::Value>,
-                        act: Option<serde_json::Value>,
-                        why: Option<String>| {
-            fails += 1;
-            tmp.push(|| violation(a.span, ptr, opname, a.message.clone(), exp, act, why));
-        };
+        // Violations (and their JSON) are only built where they are collected: gates and
+        // filters count passes and fails only.
+        let v = |ptr: &str, exp, act, why| violation(a.span, ptr, opname, a.message.clone(), exp, act, why);
         for r in results {
             match r {
-                Cr::LhsUnres(u) => fail(&mut tmp, &u.path, rhs_json(&rhs), None, Some(u.reason)),
-                Cr::RhsUnres(l, u) => fail(
-                    &mut tmp,
-                    &l.path,
-                    None,
-                    Some(l.to_json()),
-                    Some(format!("right-hand side: {}", u.reason)),
-                ),
-                Cr::NotComparable(l, r) => fail(
-                    &mut tmp,
-                    &l.path,
-                    Some(r.to_json()),
-                    Some(l.to_json()),
-                    Some(format!("not comparable: {} with {}", l.type_name(), r.type_name())),
-                ),
                 Cr::Value { ok: true, .. } | Cr::ListIn { ok: true, .. } => passes += 1,
                 Cr::QueryIn { ok: true, lhs, .. } => passes += lhs.len(),
-                Cr::Value { ok: false, lhs, rhs: r }
-                | Cr::ListIn {
-                    ok: false, lhs, rhs: r, ..
-                } => fail(&mut tmp, &lhs.path, Some(r.to_json()), Some(lhs.to_json()), None),
                 Cr::QueryIn {
-                    ok: false,
-                    rhs: r,
-                    diff,
-                    ..
+                    ok: false, rhs: r, diff, ..
                 } => {
-                    let exp = serde_json::Value::Array(r.iter().map(|x| x.to_json()).collect());
-                    for d in diff {
-                        fail(&mut tmp, &d.path, Some(exp.clone()), Some(d.to_json()), None);
+                    fails += diff.len();
+                    if tmp.on && !diff.is_empty() {
+                        let exp = serde_json::Value::Array(r.iter().map(|x| x.to_json()).collect());
+                        for d in diff {
+                            tmp.v.push(v(&d.path, Some(exp.clone()), Some(d.to_json()), None));
+                        }
                     }
+                }
+                Cr::LhsUnres(u) => {
+                    fails += 1;
+                    tmp.push(|| v(u.path(), rhs_json(&rhs), None, Some(u.reason())));
+                }
+                Cr::RhsUnres(l, u) => {
+                    fails += 1;
+                    tmp.push(|| {
+                        let why = format!("right-hand side: {}", u.reason());
+                        v(&l.path, None, Some(l.to_json()), Some(why))
+                    });
+                }
+                Cr::NotComparable(l, r) => {
+                    fails += 1;
+                    tmp.push(|| {
+                        let why = format!("not comparable: {} with {}", l.type_name(), r.type_name());
+                        v(&l.path, Some(r.to_json()), Some(l.to_json()), Some(why))
+                    });
+                }
+                Cr::Value { lhs, rhs: r, .. } | Cr::ListIn { lhs, rhs: r, .. } => {
+                    fails += 1;
+                    tmp.push(|| v(&lhs.path, Some(r.to_json()), Some(lhs.to_json()), None));
                 }
             }
         }
@@ -1526,11 +1558,13 @@ impl<'a> Ev<'a> {
                 passes += 1;
             } else {
                 fails += 1;
-                let (ptr, act, why) = match q {
-                    QR::Res(v) | QR::Lit(v) => (v.path.clone(), Some(v.to_json()), why),
-                    QR::Unres(u) => (u.path.clone(), None, why.or_else(|| Some(u.reason.clone()))),
-                };
-                tmp.push(|| violation(a.span, &ptr, opname, a.message.clone(), None, act, why));
+                tmp.push(|| match q {
+                    QR::Res(v) | QR::Lit(v) => violation(a.span, &v.path, opname, a.message.clone(), None, Some(v.to_json()), why),
+                    QR::Unres(u) => {
+                        let why = why.or_else(|| Some(u.reason()));
+                        violation(a.span, u.path(), opname, a.message.clone(), None, None, why)
+                    }
+                });
             }
         };
         if a.op == Op::Empty && (lone || a.query.ends_in_filter()) {

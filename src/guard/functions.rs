@@ -73,7 +73,7 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<
                         GVal::Str(s) => parts.push(s.as_str()),
                         _ => return Err(format!("join: not a string: {}", v.to_json())),
                     },
-                    QR::Unres(u) => return Err(format!("join: unresolved value at {} ({})", u.path, u.reason)),
+                    QR::Unres(u) => return Err(format!("join: unresolved value at {} ({})", u.path(), u.reason())),
                 }
             }
             vec![out(GVal::Str(parts.join(&delim)))]
