@@ -5,7 +5,7 @@
 //! owned (`Rc<Node>`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -221,7 +221,7 @@ impl<'s, 'a> Scope<'s, 'a> {
             parent,
             root,
             lets,
-            bound: RefCell::new(HashMap::new()),
+            bound: RefCell::new(HashMap::default()),
         }
     }
 }
@@ -234,8 +234,6 @@ struct Ev<'a> {
     in_progress: RefCell<Vec<&'a str>>,
     depth: Cell<usize>,
     regex_cache: RefCell<HashMap<String, Rc<fancy_regex::Regex>>>,
-    /// Case-converted spellings of keys (the converters are slow and keys repeat).
-    conv_cache: RefCell<HashMap<String, Rc<Vec<String>>>>,
 }
 
 fn status_of(fails: usize, passes: usize) -> Status {
@@ -733,7 +731,7 @@ fn negate<'a>(cr: Cr<'a>, op: Op, lhs_len: usize, rhs_len: usize) -> Cr<'a> {
 
 impl<'a> Ev<'a> {
     fn new(file: &'a RulesFile) -> Ev<'a> {
-        let mut rules: HashMap<&str, Vec<&Rule>> = HashMap::new();
+        let mut rules: HashMap<&str, Vec<&Rule>> = HashMap::default();
         for r in &file.rules {
             rules.entry(r.name.as_str()).or_default().push(r);
         }
@@ -742,11 +740,10 @@ impl<'a> Ev<'a> {
             file,
             rules,
             params,
-            cache: RefCell::new(HashMap::new()),
+            cache: RefCell::new(HashMap::default()),
             in_progress: RefCell::new(vec![]),
             depth: Cell::new(0),
-            regex_cache: RefCell::new(HashMap::new()),
-            conv_cache: RefCell::new(HashMap::new()),
+            regex_cache: RefCell::new(HashMap::default()),
         }
     }
 
@@ -866,7 +863,9 @@ impl<'a> Ev<'a> {
         match part {
             QPart::This => self.retrieve(idx + 1, q, cur, rroot.clone(), scope, conv, out),
             QPart::Key(k) => {
-                if let Ok(i) = k.parse::<i64>() {
+                if k.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+                    && let Ok(i) = k.parse::<i64>()
+                {
                     return self.index(idx, q, cur, i, rroot, scope, conv, out);
                 }
                 if !matches!(cur.val, GVal::Map(_)) {
@@ -1119,12 +1118,19 @@ impl<'a> Ev<'a> {
     }
 
     fn variants(&self, k: &str) -> Rc<Vec<String>> {
-        if let Some(v) = self.conv_cache.borrow().get(k) {
-            return Rc::clone(v);
+        thread_local! {
+            /// Case-converted spellings of keys: the converters are slow, and the same keys are
+            /// missed by every rules file on every template.
+            static CONVERTED: RefCell<HashMap<String, Rc<Vec<String>>>> = RefCell::new(HashMap::default());
         }
-        let v = Rc::new(CONVERTERS.iter().map(|c| c(k)).collect::<Vec<_>>());
-        self.conv_cache.borrow_mut().insert(k.to_string(), Rc::clone(&v));
-        v
+        CONVERTED.with(|cache| {
+            if let Some(v) = cache.borrow().get(k) {
+                return Rc::clone(v);
+            }
+            let v = Rc::new(CONVERTERS.iter().map(|c| c(k)).collect::<Vec<_>>());
+            cache.borrow_mut().insert(k.to_string(), Rc::clone(&v));
+            v
+        })
     }
 
     fn capture(&self, scope: &Scope<'_, 'a>, name: &str, key: String) {
@@ -1143,7 +1149,7 @@ impl<'a> Ev<'a> {
 
     fn conjunction(&self, conj: &'a Conj<Clause>, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
         let (mut passes, mut fails) = (0, 0);
-        'outer: for disj in conj {
+        'outer: for (i, disj) in conj.iter().enumerate() {
             let mut dfails = 0;
             let mut tmp = sink.child();
             for c in disj {
@@ -1159,6 +1165,12 @@ impl<'a> Ev<'a> {
             if dfails > 0 {
                 fails += 1;
                 sink.v.append(&mut tmp.v);
+                // The conjunction has failed. A gate reports nothing, so the rest only matters
+                // if it could raise an error or capture keys; when it cannot, stop here (most
+                // filters are `Type == '...'` and then more clauses, on every resource).
+                if role == Role::Gate && !sink.on && conj[i + 1..].iter().flatten().all(quiet_clause) {
+                    break;
+                }
             }
         }
         Ok(status_of(fails, passes))
@@ -1307,7 +1319,7 @@ impl<'a> Ev<'a> {
                 ),
             );
         }
-        let mut bound = HashMap::new();
+        let mut bound = HashMap::default();
         for (name, arg) in pr.params.iter().zip(&p.args) {
             let vals = match arg {
                 LetValue::Lit(n) => vec![QR::Res(Val::B(n))],
@@ -1693,6 +1705,27 @@ fn violation(
     }
 }
 
+/// Whether evaluating `c` can neither raise an error nor bind anything (no variables, function
+/// calls, captures, rule references, `EMPTY` or blocks): then skipping it changes no verdict.
+fn quiet_clause(c: &Clause) -> bool {
+    let Clause::Access(a) = c else { return false };
+    let rhs_quiet = match &a.rhs {
+        None => a.op.is_unary(),
+        Some(LetValue::Lit(_)) => true,
+        Some(LetValue::Query(q)) => quiet_query(q),
+        Some(LetValue::Func(_)) => false,
+    };
+    a.op != Op::Empty && rhs_quiet && quiet_query(&a.query)
+}
+
+fn quiet_query(q: &Query) -> bool {
+    q.parts.iter().all(|p| match p {
+        QPart::This | QPart::Key(_) | QPart::Index(_) | QPart::AllValues(None) | QPart::AllIndices(None) => true,
+        QPart::Filter(None, conj) => conj.iter().flatten().all(quiet_clause),
+        _ => false,
+    })
+}
+
 /// The status of a rule reference (`RULE` / `not RULE`, plain or parameterized) from the
 /// referenced rule's status: a SKIP fails where an assertion is required.
 fn rule_ref_status(st: Status, negation: bool, role: Role) -> Status {
@@ -1725,6 +1758,21 @@ mod tests {
 
     fn one(src: &str, data: serde_json::Value) -> Status {
         statuses(src, data).first().map(|s| s.1).unwrap_or(Status::Skip)
+    }
+
+    #[test]
+    fn a_failed_filter_still_evaluates_clauses_that_can_raise_errors() {
+        // cfn-guard 3.2.1: R1 FAILs (its condition cannot be evaluated: EMPTY on an int), although
+        // the filter's first clause already failed. Quiet clauses may be skipped; this may not.
+        let src = "let x = Resources.*[ Type == 'Nope'\n  Properties.Size empty ]\n\
+                   rule R1 when %x !empty {\n  %x.Properties.Size == 1\n}\n\
+                   let y = Resources.*[ Type == 'Nope'\n  Properties.Size exists ]\n\
+                   rule R2 when %y !empty {\n  %y.Properties.Size == 1\n}\n";
+        let data = json!({"Resources": {"A": {"Type": "T", "Properties": {"Size": 1}}}});
+        assert_eq!(
+            statuses(src, data),
+            vec![("R1".to_string(), Status::Fail), ("R2".to_string(), Status::Skip)]
+        );
     }
 
     #[test]

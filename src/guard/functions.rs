@@ -2,7 +2,7 @@
 //! inputs of an unsupported type are dropped.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use super::eval::{QR, Val};

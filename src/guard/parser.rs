@@ -1,6 +1,5 @@
 //! Hand-written recursive-descent parser for `.guard` files (GUARD.md section 3).
 
-use indexmap::IndexMap;
 
 use super::GuardError;
 use super::ast::*;
@@ -730,7 +729,7 @@ impl<'s> Parser<'s> {
             }
             Tok::P("{") => {
                 self.pos += 1;
-                let mut m = IndexMap::new();
+                let mut m = super::value::GMap::default();
                 while !self.eat_p("}") {
                     let k = match self.bump() {
                         Tok::Str(s) | Tok::Ident(s) => s,

@@ -94,6 +94,10 @@ pub struct RangeV {
     pub hi_incl: bool,
 }
 
+/// A map of the data or a rules literal: insertion order kept (reports follow the document),
+/// hashed with FxHash (keys are short and lookups are the evaluator's commonest operation).
+pub type GMap = IndexMap<String, Node, rustc_hash::FxBuildHasher>;
+
 #[derive(Debug, Clone)]
 pub enum GVal {
     Null,
@@ -105,7 +109,7 @@ pub enum GVal {
     Regex(Rx),
     Range(RangeV),
     List(Vec<Node>),
-    Map(IndexMap<String, Node>),
+    Map(GMap),
 }
 
 /// A value with its RFC 6901 pointer into the data document ("" for literals and the root).
