@@ -1,6 +1,9 @@
 //! Times the phases of a synth (developer aid: `cargo run --release --example profile_phases`).
 use std::time::Instant;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let t = Instant::now();
     let files = kiro_infra::ruleset::RuleSet::builtin().expect("builtin rules");

@@ -425,7 +425,9 @@ mod tests {
     fn builtin_regexes() -> Vec<Rx> {
         let mut out: Vec<String> = Vec::new();
         for (name, source) in BUILTIN_RULES {
-            let Ok(tokens) = lex(source, name) else { panic!("{name} does not lex") };
+            let Ok(tokens) = lex(source, name) else {
+                panic!("{name} does not lex")
+            };
             out.extend(tokens.into_iter().filter_map(|t| match t.tok {
                 Tok::Regex(s) => Some(s),
                 _ => None,
@@ -449,8 +451,12 @@ mod tests {
                 _ => {}
             }
         }
-        let Ok(config) = crate::config::Config::embedded() else { panic!("config") };
-        let Ok(s) = crate::synth::synthesize(&config, &[]) else { panic!("synth") };
+        let Ok(config) = crate::config::Config::embedded() else {
+            panic!("config")
+        };
+        let Ok(s) = crate::synth::synthesize(&config, &[]) else {
+            panic!("synth")
+        };
         let mut out = vec![
             String::new(),
             "*".into(),

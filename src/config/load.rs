@@ -125,7 +125,12 @@ pub fn load_str(text: Option<&str>, file: Option<&str>) -> Result<Config, Config
         Some(text) => parse_yaml(text, &file_name)?,
     };
 
-    let mut problems = schema_problems(&user, text.unwrap_or(""));
+    // Without a file there is nothing to check against the schema (the embedded defaults are
+    // checked by their own test), and compiling the schema is most of a load's time.
+    let mut problems = match text {
+        Some(text) => schema_problems(&user, text),
+        None => Vec::new(),
+    };
     if !problems.is_empty() {
         sort_problems(&mut problems);
         return Err(ConfigError::Invalid {
@@ -607,6 +612,24 @@ mod tests {
         );
         assert!(c.environments["production"].pipeline.manual_approval);
         assert_eq!(c.environments["test"].logs.retention_days, 30);
+    }
+
+    #[test]
+    fn embedded_defaults_pass_the_config_schema() {
+        // `load` skips the schema when there is no file; this is what makes that safe.
+        let mut environments = Map::new();
+        for (name, yaml) in DEFAULTS {
+            let Ok(v) = parse_yaml(yaml, name) else {
+                panic!("{name} does not parse")
+            };
+            environments.insert(name.to_string(), v);
+        }
+        let user = serde_json::json!({ "environments": environments });
+        let text = serde_json::to_string(&user).unwrap_or_default();
+        assert_eq!(schema_problems(&user, &text), vec![]);
+        // ... and the check is not vacuous.
+        let bad = serde_json::json!({ "environments": { "test": { "alarms": { "failures_per_hour": "x" } } } });
+        assert!(!schema_problems(&bad, "").is_empty());
     }
 
     #[test]

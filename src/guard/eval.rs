@@ -4,8 +4,8 @@
 //! Queries borrow the converted document (`&Node`); only function results and captured keys are
 //! owned (`Rc<Node>`).
 
-use std::cell::{Cell, RefCell};
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::{Cell, RefCell};
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -1511,7 +1511,10 @@ impl<'a> Ev<'a> {
                 Cr::Value { ok: true, .. } | Cr::ListIn { ok: true, .. } => passes += 1,
                 Cr::QueryIn { ok: true, lhs, .. } => passes += lhs.len(),
                 Cr::QueryIn {
-                    ok: false, rhs: r, diff, ..
+                    ok: false,
+                    rhs: r,
+                    diff,
+                    ..
                 } => {
                     fails += diff.len();
                     if tmp.on && !diff.is_empty() {
@@ -1571,7 +1574,9 @@ impl<'a> Ev<'a> {
             } else {
                 fails += 1;
                 tmp.push(|| match q {
-                    QR::Res(v) | QR::Lit(v) => violation(a.span, &v.path, opname, a.message.clone(), None, Some(v.to_json()), why),
+                    QR::Res(v) | QR::Lit(v) => {
+                        violation(a.span, &v.path, opname, a.message.clone(), None, Some(v.to_json()), why)
+                    }
                     QR::Unres(u) => {
                         let why = why.or_else(|| Some(u.reason()));
                         violation(a.span, u.path(), opname, a.message.clone(), None, None, why)

@@ -1,8 +1,8 @@
 //! Built-in functions (GUARD.md section 9). Each returns one result per usable input value;
 //! inputs of an unsupported type are dropped.
 
-use std::cell::RefCell;
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::eval::{QR, Val};

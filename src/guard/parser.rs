@@ -1,6 +1,5 @@
 //! Hand-written recursive-descent parser for `.guard` files (GUARD.md section 3).
 
-
 use super::GuardError;
 use super::ast::*;
 use super::lexer::{Span, Tok, Token, lex};

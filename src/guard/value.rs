@@ -4,80 +4,14 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::findings::escape_pointer_token;
 
 /// Deepest data document accepted by the evaluator.
 pub const MAX_DATA_DEPTH: usize = 256;
 
-/// A regex literal: checked when the rules file is parsed, compiled on first use (most rules
-/// never reach their regexes on a given template, and compiling is the costly part).
-///
-/// Literals with the same source share one compiled form for the whole process (the built-in
-/// rules repeat many). An ASCII pattern matched against an ASCII string runs on `regex-lite`,
-/// which compiles some ten times faster than the full engine and gives the same answer there:
-/// Unicode classes and case folding only differ from their ASCII forms on non-ASCII text. Any
-/// other case (non-ASCII text or pattern, look-around, backreferences, `\p{..}`) runs on
-/// fancy-regex, cfn-guard's own engine.
-#[derive(Debug, Clone)]
-pub struct Rx {
-    pub source: String,
-    compiled: Arc<Compiled>,
-}
-
-#[derive(Debug)]
-struct Compiled {
-    ascii: bool,
-    lite: OnceLock<Option<regex_lite::Regex>>,
-    full: OnceLock<Option<fancy_regex::Regex>>,
-}
-
-impl Rx {
-    /// A regex whose syntax is valid (`fancy_regex::Expr::parse_tree` accepted it).
-    pub fn new(source: &str) -> Self {
-        static SHARED: OnceLock<Mutex<HashMap<String, Arc<Compiled>>>> = OnceLock::new();
-        let mut shared = SHARED
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let compiled = shared
-            .entry(source.to_string())
-            .or_insert_with(|| {
-                Arc::new(Compiled {
-                    ascii: source.is_ascii(),
-                    lite: OnceLock::new(),
-                    full: OnceLock::new(),
-                })
-            })
-            .clone();
-        Rx {
-            source: source.to_string(),
-            compiled,
-        }
-    }
-
-    pub fn is_match(&self, s: &str) -> bool {
-        let c = &self.compiled;
-        if c.ascii
-            && s.is_ascii()
-            && let Some(re) = c.lite.get_or_init(|| regex_lite::Regex::new(&self.source).ok())
-        {
-            return re.is_match(s);
-        }
-        self.is_match_full(s)
-    }
-
-    /// The match by fancy-regex alone (what cfn-guard runs).
-    pub fn is_match_full(&self, s: &str) -> bool {
-        self.compiled
-            .full
-            .get_or_init(|| fancy_regex::Regex::new(&self.source).ok())
-            .as_ref()
-            .is_some_and(|re| re.is_match(s).unwrap_or(false))
-    }
-}
+/// A regex literal: checked when the rules file is parsed, compiled on first use.
+pub use crate::regex::Rx;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Bound {
