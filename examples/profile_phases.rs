@@ -30,4 +30,13 @@ fn main() {
         let _ = kiro_infra::ruleset::run(&set, &st.name, &st.value, &|_| None);
     }
     println!("rules: {:?}", t.elapsed());
+    let t = Instant::now();
+    let mut n = 0;
+    for st in &s.stacks {
+        n += kiro_infra::guard::value::Node::from_json(&st.value).path.len();
+    }
+    println!("guard data conversion alone: {:?} ({n})", t.elapsed());
+    let t = Instant::now();
+    let total: usize = s.stacks.iter().map(|s| s.rendered.text.len()).sum();
+    println!("template bytes: {total} ({:?})", t.elapsed());
 }

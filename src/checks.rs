@@ -29,16 +29,17 @@ impl TemplateCheck {
 
 /// Runs every check on a synthesis; findings carry the line in the rendered template.
 pub fn check_synthesis(synthesis: &Synthesis, rules: &RuleSet) -> Result<Vec<TemplateCheck>, RulesError> {
-    let mut out = Vec::new();
-    for stack in &synthesis.stacks {
+    // Templates are independent: checked on every core, reported in synthesis order.
+    let checked = crate::par::map(&synthesis.stacks, |stack| {
         let line_of = |p: &str| stack.rendered.line_of(p);
         let mut check = check_template(&stack.name, &stack.value, stack.rendered.text.len(), rules, &line_of)?;
         if let Some(mut f) = limits::check_stack_name(&stack.name) {
             f.line = line_of(&f.pointer);
             check.findings.push(f);
         }
-        out.push(check);
-    }
+        Ok(check)
+    });
+    let mut out = checked.into_iter().collect::<Result<Vec<_>, RulesError>>()?;
     // Cross-stack: every import has an export in an earlier stack of the same environment.
     for env in &synthesis.environments {
         let stacks: Vec<(&str, &Value)> = synthesis

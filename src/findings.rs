@@ -104,7 +104,30 @@ pub fn logical_id_of(pointer: &str) -> Option<String> {
 
 /// Escapes one JSON-pointer token (RFC 6901).
 pub fn escape_pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(token.len());
+    push_pointer_token(&mut out, token);
+    out
+}
+
+/// Appends `/` and the escaped `token` to a JSON pointer being built (the walkers keep one
+/// buffer and truncate it on the way back up, instead of formatting a string per node).
+pub fn push_pointer_segment(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    push_pointer_token(pointer, token);
+}
+
+fn push_pointer_token(out: &mut String, token: &str) {
+    if !token.contains(['~', '/']) {
+        out.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Unescapes one JSON-pointer token (RFC 6901).

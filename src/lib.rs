@@ -19,6 +19,7 @@ pub mod findings;
 pub mod guard;
 pub mod model;
 pub mod output;
+pub mod par;
 pub mod regex;
 pub mod render;
 pub mod report;

@@ -24,7 +24,14 @@ struct Compiled {
     ascii: bool,
     lite: OnceLock<Option<regex_lite::Regex>>,
     full: OnceLock<Option<fancy_regex::Regex>>,
+    /// Answers already given for short texts: the same IAM actions, ARNs and names come back
+    /// on every template of every environment, and the big case-insensitive alternations of
+    /// the IAM rules are slow to run on a backtracking-free engine.
+    seen: Mutex<rustc_hash::FxHashMap<Box<str>, bool>>,
 }
+
+/// Longest text whose answer is remembered.
+const MEMO_MAX: usize = 256;
 
 impl Rx {
     /// A regex in Rust `regex` / fancy-regex syntax. An invalid one never matches: check the
@@ -42,6 +49,7 @@ impl Rx {
                     ascii: source.is_ascii(),
                     lite: OnceLock::new(),
                     full: OnceLock::new(),
+                    seen: Mutex::default(),
                 })
             })
             .clone();
@@ -52,10 +60,27 @@ impl Rx {
     }
 
     pub fn is_match(&self, s: &str) -> bool {
+        if s.len() > MEMO_MAX {
+            return self.run(s);
+        }
+        let known = self.compiled.seen.lock().ok().and_then(|m| m.get(s).copied());
+        if let Some(answer) = known {
+            return answer;
+        }
+        let answer = self.run(s);
+        if let Ok(mut m) = self.compiled.seen.lock() {
+            m.insert(s.into(), answer);
+        }
+        answer
+    }
+
+    fn run(&self, s: &str) -> bool {
         let c = &self.compiled;
         if c.ascii
             && s.is_ascii()
-            && let Some(re) = c.lite.get_or_init(|| regex_lite::Regex::new(&self.source).ok())
+            && let Some(re) = c
+                .lite
+                .get_or_init(|| ascii_source(&self.source).and_then(|src| regex_lite::Regex::new(&src).ok()))
         {
             return re.is_match(s);
         }
@@ -77,5 +102,124 @@ impl Rx {
             .get_or_init(|| fancy_regex::Regex::new(&self.source).ok())
             .as_ref()
             .is_some_and(|re| re.is_match(s).unwrap_or(false))
+    }
+}
+
+/// The source for `regex-lite`, which runs on ASCII text only: Unicode general categories
+/// (`\p{L}`, `\p{N}`, `\p{Z}` and their common subsets, as in the resource schemas' tag
+/// patterns) rewritten to their ASCII members, which is all they can match there. `None` when
+/// some other property class remains (the full engine takes those).
+fn ascii_source(source: &str) -> Option<String> {
+    if !source.contains("\\p") && !source.contains("\\P") {
+        return Some(source.to_string());
+    }
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut in_class = false;
+    let mut chars = source.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                let (_, next) = chars.next()?;
+                if next == 'p' || next == 'P' {
+                    let rest = &source[i + 2..];
+                    let (name, len) = match rest.strip_prefix('{') {
+                        Some(r) => {
+                            let end = r.find('}')?;
+                            (&r[..end], end + 2)
+                        }
+                        None => (rest.get(..1)?, 1),
+                    };
+                    for _ in 0..len {
+                        chars.next();
+                    }
+                    let members = match name {
+                        "L" | "Letter" => "A-Za-z",
+                        "Lu" | "Uppercase_Letter" => "A-Z",
+                        "Ll" | "Lowercase_Letter" => "a-z",
+                        "N" | "Number" | "Nd" | "Decimal_Number" => "0-9",
+                        "Z" | "Separator" | "Zs" | "Space_Separator" => " ",
+                        _ => return None,
+                    };
+                    match (in_class, next == 'P') {
+                        (true, false) => out.push_str(members),
+                        (false, false) => {
+                            out.push('[');
+                            out.push_str(members);
+                            out.push(']');
+                        }
+                        (false, true) => {
+                            out.push_str("[^");
+                            out.push_str(members);
+                            out.push(']');
+                        }
+                        // A negated property inside a class has no ASCII range form.
+                        (true, true) => return None,
+                    }
+                } else {
+                    out.push('\\');
+                    out.push(next);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // `[]...]` and `[^]...]`: a leading `]` is a literal.
+                if let Some(&(_, '^')) = chars.peek() {
+                    out.push('^');
+                    chars.next();
+                }
+                if let Some(&(_, ']')) = chars.peek() {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            // Nested classes (`[a[b]]`) are not rewritten: leave them to the full engine.
+            '[' => return None,
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unicode_categories_become_their_ascii_members() {
+        let tag = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$";
+        assert_eq!(ascii_source(tag).as_deref(), Some(r"^([A-Za-z 0-9_.:/=+\-@]*)$"));
+        assert_eq!(ascii_source(r"\pL+\P{N}").as_deref(), Some(r"[A-Za-z]+[^0-9]"));
+        assert_eq!(ascii_source(r"[^\P{L}]"), None);
+        assert_eq!(ascii_source(r"\p{Greek}"), None);
+        assert_eq!(ascii_source(r"a\\p").as_deref(), Some(r"a\\p"));
+        for p in [
+            tag,
+            r"\pL+\P{N}",
+            r"(?i)^\p{Lu}[\p{Ll}\p{Nd}]*$",
+            r"[]\p{L}]",
+            r"[^]\p{Zs}]+",
+        ] {
+            let rx = Rx::new(p);
+            for s in [
+                "",
+                "a",
+                "Kiro Pipeline",
+                "env:test/x=1+2@y",
+                "A1",
+                "]",
+                "a]b",
+                "  ",
+                "9a",
+                "tab\there",
+                "x~y",
+            ] {
+                assert_eq!(rx.is_match(s), rx.is_match_full(s), "/{p}/ on {s:?}");
+            }
+        }
     }
 }

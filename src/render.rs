@@ -8,18 +8,26 @@
 
 use indexmap::IndexMap;
 use serde_json::Value;
+use std::fmt::Write as _;
+use std::sync::OnceLock;
 
-/// A rendered template: its bytes and where each JSON pointer starts.
+/// A rendered template: its bytes, and where each JSON pointer starts (indexed on first use:
+/// only a finding needs a line, and most templates have none).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub text: String,
-    pub lines: IndexMap<String, usize>,
+    lines: OnceLock<IndexMap<String, usize>>,
 }
 
 impl Rendered {
     /// The line of `pointer`, or of its nearest ancestor that has one.
     pub fn line_of(&self, pointer: &str) -> Option<usize> {
-        line_of(&self.lines, pointer)
+        line_of(self.lines(), pointer)
+    }
+
+    /// Every JSON pointer of the text and the 1-based line where it starts.
+    pub fn lines(&self) -> &IndexMap<String, usize> {
+        self.lines.get_or_init(|| pointer_lines(&self.text))
     }
 }
 
@@ -28,82 +36,155 @@ pub const INLINE_WIDTH: usize = 120;
 
 /// Renders a value the one way templates are written.
 pub fn render(value: &Value) -> Rendered {
-    let mut text = String::with_capacity(4096);
+    let mut text = String::with_capacity(64 * 1024);
     write_value(&mut text, value, 0);
     text.push('\n');
-    let lines = pointer_lines(&text);
-    Rendered { text, lines }
-}
-
-fn scalar(v: &Value) -> String {
-    // Serializing a scalar `Value` cannot fail.
-    serde_json::to_string(v).unwrap_or_default()
-}
-
-/// Nesting depth of containers (a scalar is 0, `[1]` is 1, `{"a": [1]}` is 2).
-fn depth(v: &Value) -> usize {
-    match v {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
-        _ => 0,
+    Rendered {
+        text,
+        lines: OnceLock::new(),
     }
 }
 
-fn inline(v: &Value) -> String {
+/// Appends a scalar as JSON (serde_json's escaping, so the text parses back to the value).
+fn push_scalar(out: &mut String, v: &Value) {
     match v {
-        Value::Array(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", scalar(&Value::String(k.clone())), inline(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => scalar(other),
+        Value::String(s) => push_json_string(out, s),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Null => out.push_str("null"),
+        // Serializing a number cannot fail.
+        other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
     }
+}
+
+/// Appends `s` as a JSON string literal, escaped exactly as serde_json does.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// Whether the containers of `v` nest at most `limit` levels (a scalar is 0, `[1]` is 1,
+/// `{"a": [1]}` is 2).
+fn depth_at_most(v: &Value, limit: usize) -> bool {
+    match v {
+        Value::Array(items) => limit > 0 && items.iter().all(|i| depth_at_most(i, limit - 1)),
+        Value::Object(map) => limit > 0 && map.values().all(|i| depth_at_most(i, limit - 1)),
+        _ => true,
+    }
+}
+
+/// Appends the one-line form of `v`; false (and `out` as it was) once the line would pass
+/// `end` bytes of `out`, when `end` is given.
+fn push_inline(out: &mut String, v: &Value, end: Option<usize>) -> bool {
+    let fits = |out: &String| end.is_none_or(|e| out.len() <= e);
+    match v {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if !push_inline(out, item, end) {
+                    return false;
+                }
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                push_json_string(out, k);
+                out.push_str(": ");
+                if !fits(out) || !push_inline(out, item, end) {
+                    return false;
+                }
+            }
+            out.push('}');
+        }
+        other => push_scalar(out, other),
+    }
+    fits(out)
 }
 
 /// Writes `value` at indent level `level` (its first line continues the current line).
+///
+/// A container goes on one line when it nests at most three levels and fits in
+/// [`INLINE_WIDTH`] columns, or is an intrinsic (a one-key object) of at most two levels.
 fn write_value(out: &mut String, value: &Value, level: usize) {
-    let pad = "  ".repeat(level);
     match value {
-        Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Object(map) if map.is_empty() => out.push_str("{}"),
-        Value::Array(_) | Value::Object(_)
-            if depth(value) <= 3 && {
-                // An intrinsic (`{"Fn::Sub": "..."}`) stays whole however long; others must fit.
-                let intrinsic = value.as_object().is_some_and(|m| m.len() == 1);
-                let column = out.len() - out.rfind('\n').map_or(0, |i| i + 1);
-                (intrinsic && depth(value) <= 2) || column + inline(value).len() <= INLINE_WIDTH
-            } =>
-        {
-            out.push_str(&inline(value));
+        Value::Array(items) if items.is_empty() => return out.push_str("[]"),
+        Value::Object(map) if map.is_empty() => return out.push_str("{}"),
+        Value::Array(_) | Value::Object(_) if depth_at_most(value, 3) => {
+            let intrinsic = value.as_object().is_some_and(|m| m.len() == 1);
+            let mark = out.len();
+            let end = if intrinsic && depth_at_most(value, 2) {
+                None
+            } else {
+                let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+                Some(line_start + INLINE_WIDTH)
+            };
+            if push_inline(out, value, end) {
+                return;
+            }
+            out.truncate(mark);
         }
+        _ => {}
+    }
+    match value {
         Value::Array(items) => {
             out.push_str("[\n");
             for (i, item) in items.iter().enumerate() {
-                out.push_str(&pad);
-                out.push_str("  ");
+                pad(out, level + 1);
                 write_value(out, item, level + 1);
                 out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
             }
-            out.push_str(&pad);
+            pad(out, level);
             out.push(']');
         }
         Value::Object(map) => {
             out.push_str("{\n");
             for (i, (k, v)) in map.iter().enumerate() {
-                out.push_str(&pad);
-                out.push_str("  ");
-                out.push_str(&scalar(&Value::String(k.clone())));
+                pad(out, level + 1);
+                push_json_string(out, k);
                 out.push_str(": ");
                 write_value(out, v, level + 1);
                 out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
             }
-            out.push_str(&pad);
+            pad(out, level);
             out.push('}');
         }
-        other => out.push_str(&scalar(other)),
+        other => push_scalar(out, other),
+    }
+}
+
+fn pad(out: &mut String, level: usize) {
+    for _ in 0..level {
+        out.push_str("  ");
     }
 }
 
@@ -268,8 +349,8 @@ mod tests {
         assert!(r.text.ends_with("}\n"));
         assert!(r.text.contains("\n  \"Resources\": {\n"), "{}", r.text);
         assert!(r.text.contains("\"A/b\": [1, {\"c\": true}],\n"), "{}", r.text);
-        assert_eq!(r.lines["/Resources"], 2);
-        assert_eq!(r.lines["/Resources/B/Type"], 4);
+        assert_eq!(r.lines()["/Resources"], 2);
+        assert_eq!(r.lines()["/Resources/B/Type"], 4);
         assert_eq!(r.line_of("/Resources/B/Properties/A~1b/1/c"), Some(6));
         assert_eq!(r.line_of("/Resources/B/Properties/L/1"), Some(9));
         assert_eq!(r.line_of("/Resources/B/Properties/Missing"), Some(5));
@@ -281,6 +362,111 @@ mod tests {
         #[test]
         fn pointer_lines_never_panics(s in ".{0,200}") {
             let _ = pointer_lines(&s);
+        }
+    }
+
+    // The writer before it was made single-pass: kept as the reference the fast one must equal.
+    fn scalar(v: &Value) -> String {
+        // Serializing a scalar `Value` cannot fail.
+        serde_json::to_string(v).unwrap_or_default()
+    }
+
+    /// Nesting depth of containers (a scalar is 0, `[1]` is 1, `{"a": [1]}` is 2).
+    fn depth(v: &Value) -> usize {
+        match v {
+            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn inline(v: &Value) -> String {
+        match v {
+            Value::Array(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
+            Value::Object(map) => format!(
+                "{{{}}}",
+                map.iter()
+                    .map(|(k, v)| format!("{}: {}", scalar(&Value::String(k.clone())), inline(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => scalar(other),
+        }
+    }
+
+    /// Writes `value` at indent level `level` (its first line continues the current line).
+    fn reference_write_value(out: &mut String, value: &Value, level: usize) {
+        let pad = "  ".repeat(level);
+        match value {
+            Value::Array(items) if items.is_empty() => out.push_str("[]"),
+            Value::Object(map) if map.is_empty() => out.push_str("{}"),
+            Value::Array(_) | Value::Object(_)
+                if depth(value) <= 3 && {
+                    // An intrinsic (`{"Fn::Sub": "..."}`) stays whole however long; others must fit.
+                    let intrinsic = value.as_object().is_some_and(|m| m.len() == 1);
+                    let column = out.len() - out.rfind('\n').map_or(0, |i| i + 1);
+                    (intrinsic && depth(value) <= 2) || column + inline(value).len() <= INLINE_WIDTH
+                } =>
+            {
+                out.push_str(&inline(value));
+            }
+            Value::Array(items) => {
+                out.push_str("[\n");
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(&pad);
+                    out.push_str("  ");
+                    reference_write_value(out, item, level + 1);
+                    out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad);
+                out.push(']');
+            }
+            Value::Object(map) => {
+                out.push_str("{\n");
+                for (i, (k, v)) in map.iter().enumerate() {
+                    out.push_str(&pad);
+                    out.push_str("  ");
+                    out.push_str(&scalar(&Value::String(k.clone())));
+                    out.push_str(": ");
+                    reference_write_value(out, v, level + 1);
+                    out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad);
+                out.push('}');
+            }
+            other => out.push_str(&scalar(other)),
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-z\\\\\"/~\\n\\t\\x00-\\x1f\\x7f é€]{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec(("[A-Za-z:~/]{1,12}", inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn single_pass_writer_equals_the_reference(v in json_value()) {
+            let mut expected = String::new();
+            reference_write_value(&mut expected, &v, 0);
+            expected.push('\n');
+            proptest::prop_assert_eq!(&render(&v).text, &expected);
+            let back: Value = serde_json::from_str(&expected).unwrap();
+            proptest::prop_assert_eq!(back, v);
         }
     }
 

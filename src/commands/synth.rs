@@ -7,10 +7,17 @@ use crate::{config, output, synth};
 use std::io::Write;
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
-    let config = config::load(args.config.config.as_deref())?;
-    let synthesis = synth::synthesize(&config, &args.envs)?;
-    let rules = RuleSet::new(RuleSet::builtin()?, Vec::new(), Vec::new())?;
-    let checks = check_synthesis(&synthesis, &rules)?;
+    // The built-in rules are parsed on a second core while the stacks are built.
+    let (synthesis, rules) = std::thread::scope(|s| {
+        let rules = s.spawn(|| RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new())));
+        let synthesis = config::load(args.config.config.as_deref())
+            .map_err(Error::from)
+            .and_then(|config| Ok(synth::synthesize(&config, &args.envs)?));
+        let rules = rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (synthesis, rules)
+    });
+    let synthesis = synthesis?;
+    let checks = check_synthesis(&synthesis, &rules?)?;
 
     if args.stdout {
         let name = args.stack.as_deref().ok_or(Error::StdoutNeedsStack)?;

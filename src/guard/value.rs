@@ -5,7 +5,8 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use std::cmp::Ordering;
 
-use crate::findings::escape_pointer_token;
+use crate::findings::push_pointer_segment;
+use std::fmt::Write as _;
 
 /// Deepest data document accepted by the evaluator.
 pub const MAX_DATA_DEPTH: usize = 256;
@@ -79,7 +80,8 @@ impl Node {
 
     /// Converts a JSON document, recording each node's pointer (callers bound the depth).
     pub fn from_json(v: &Value) -> Node {
-        fn conv(v: &Value, path: String) -> Node {
+        fn conv(v: &Value, path: &mut String) -> Node {
+            let len = path.len();
             let val = match v {
                 Value::Null => GVal::Null,
                 Value::Bool(b) => GVal::Bool(*b),
@@ -91,18 +93,30 @@ impl Node {
                 Value::Array(a) => GVal::List(
                     a.iter()
                         .enumerate()
-                        .map(|(i, e)| conv(e, format!("{path}/{i}")))
+                        .map(|(i, e)| {
+                            let _ = write!(path, "/{i}");
+                            let node = conv(e, path);
+                            path.truncate(len);
+                            node
+                        })
                         .collect(),
                 ),
-                Value::Object(m) => GVal::Map(
-                    m.iter()
-                        .map(|(k, e)| (k.clone(), conv(e, format!("{path}/{}", escape_pointer_token(k)))))
-                        .collect(),
-                ),
+                Value::Object(m) => {
+                    let mut map = GMap::with_capacity_and_hasher(m.len(), Default::default());
+                    for (k, e) in m {
+                        push_pointer_segment(path, k);
+                        map.insert(k.clone(), conv(e, path));
+                        path.truncate(len);
+                    }
+                    GVal::Map(map)
+                }
             };
-            Node { path, val }
+            Node {
+                path: path.clone(),
+                val,
+            }
         }
-        conv(v, String::new())
+        conv(v, &mut String::with_capacity(256))
     }
 
     pub fn to_json(&self) -> Value {

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::findings::{Finding, Source, escape_pointer_token};
+use crate::findings::{Finding, Source, escape_pointer_token, push_pointer_segment};
+use std::fmt::Write as _;
 
 /// Resolves an export/import name expression to a comparable string.
 fn resolve(v: &Value, stack: &str) -> Option<String> {
@@ -70,20 +71,28 @@ fn substitute(text: &str, stack: &str, vars: Option<&serde_json::Map<String, Val
 }
 
 /// Every `Fn::ImportValue` under `v`: (pointer to the `Fn::ImportValue` key, its argument).
-fn imports<'a>(v: &'a Value, pointer: &str, out: &mut Vec<(String, &'a Value)>) {
+fn imports<'a>(v: &'a Value, pointer: &mut String, out: &mut Vec<(String, &'a Value)>) {
+    let len = pointer.len();
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                let p = format!("{pointer}/{}", escape_pointer_token(k));
+                push_pointer_segment(pointer, k);
                 if k == "Fn::ImportValue" && map.len() == 1 {
-                    out.push((p.clone(), child));
+                    out.push((pointer.clone(), child));
                 }
-                imports(child, &p, out);
+                if child.is_object() || child.is_array() {
+                    imports(child, pointer, out);
+                }
+                pointer.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                imports(item, &format!("{pointer}/{i}"), out);
+                if item.is_object() || item.is_array() {
+                    let _ = write!(pointer, "/{i}");
+                    imports(item, pointer, out);
+                    pointer.truncate(len);
+                }
             }
         }
         _ => {}
@@ -133,7 +142,7 @@ pub fn check_environment(stacks: &[(&str, &Value)]) -> Vec<Finding> {
     }
     for (index, (stack, template)) in stacks.iter().enumerate() {
         let mut found = Vec::new();
-        imports(template, "", &mut found);
+        imports(template, &mut String::new(), &mut found);
         for (pointer, arg) in found {
             let Some(name) = resolve(arg, stack) else {
                 out.push(

@@ -7,7 +7,6 @@
 //! AWS keywords plain validators ignore (`requiredXor`, `requiredOr`, `dependentExcluded`,
 //! `dependentRequired`, `prefixItems`, `uniqueKeys`) as custom keywords.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use jsonschema::paths::Location;
@@ -222,20 +221,19 @@ impl ResourceSchema {
     }
 }
 
-/// The schema of `type_name`, when vendored. Parsed once for all types on first call.
+/// The schema of `type_name`, when vendored. Each type's schema is parsed on its first call
+/// (a diff or a check that meets few types parses few).
 pub fn schema_for(type_name: &str) -> Option<&'static ResourceSchema> {
-    static SCHEMAS: OnceLock<BTreeMap<&'static str, ResourceSchema>> = OnceLock::new();
+    static SCHEMAS: [OnceLock<Option<ResourceSchema>>; VENDORED.len()] = [const { OnceLock::new() }; VENDORED.len()];
+    let i = VENDORED.iter().position(|(name, _)| *name == type_name)?;
+    let (name, text) = VENDORED.get(i)?;
     SCHEMAS
+        .get(i)?
         .get_or_init(|| {
-            VENDORED
-                .iter()
-                .filter_map(|(name, text)| {
-                    let raw: Value = serde_json::from_str(text).ok()?;
-                    Some((*name, ResourceSchema::from_value(name, raw)))
-                })
-                .collect()
+            let raw: Value = serde_json::from_str(text).ok()?;
+            Some(ResourceSchema::from_value(name, raw))
         })
-        .get(type_name)
+        .as_ref()
 }
 
 /// Whether `type_name` is a resource type CloudFormation knows (schema vendored or not).
