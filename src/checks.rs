@@ -29,17 +29,24 @@ impl TemplateCheck {
 
 /// Runs every check on a synthesis; findings carry the line in the rendered template.
 pub fn check_synthesis(synthesis: &Synthesis, rules: &RuleSet) -> Result<Vec<TemplateCheck>, RulesError> {
+    let mut checks = structure_checks(synthesis);
+    rule_checks(synthesis, &mut checks, rules)?;
+    Ok(checks)
+}
+
+/// The checks that need no rules (schemas, intrinsics, limits, suppressions, cross-stack), one
+/// per stack in synthesis order: they can run while the rules are still being parsed.
+pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
     // Templates are independent: checked on every core, reported in synthesis order.
-    let checked = crate::par::map(&synthesis.stacks, |stack| {
+    let mut out = crate::par::map(&synthesis.stacks, |stack| {
         let line_of = |p: &str| stack.rendered.line_of(p);
-        let mut check = check_template(&stack.name, &stack.value, stack.rendered.text.len(), rules, &line_of)?;
+        let mut check = check_structure(&stack.name, &stack.value, stack.rendered.text.len(), &line_of);
         if let Some(mut f) = limits::check_stack_name(&stack.name) {
             f.line = line_of(&f.pointer);
             check.findings.push(f);
         }
-        Ok(check)
+        check
     });
-    let mut out = checked.into_iter().collect::<Result<Vec<_>, RulesError>>()?;
     // Cross-stack: every import has an export in an earlier stack of the same environment.
     for env in &synthesis.environments {
         let stacks: Vec<(&str, &Value)> = synthesis
@@ -55,7 +62,19 @@ pub fn check_synthesis(synthesis: &Synthesis, rules: &RuleSet) -> Result<Vec<Tem
             }
         }
     }
-    Ok(out)
+    out
+}
+
+/// Adds every enabled rule's result to `checks` (from [`structure_checks`] on the same
+/// synthesis), templates spread over the cores.
+pub fn rule_checks(synthesis: &Synthesis, checks: &mut [TemplateCheck], rules: &RuleSet) -> Result<(), RulesError> {
+    let runs = crate::par::map(&synthesis.stacks, |stack| {
+        ruleset::run(rules, &stack.name, &stack.value, &|p: &str| stack.rendered.line_of(p))
+    });
+    for (check, run) in checks.iter_mut().zip(runs) {
+        check.rules = run?;
+    }
+    Ok(())
 }
 
 /// Runs every single-template check (resource schemas and intrinsics, limits, suppressions,
@@ -67,6 +86,19 @@ pub fn check_template(
     rules: &RuleSet,
     line_of: &dyn Fn(&str) -> Option<usize>,
 ) -> Result<TemplateCheck, RulesError> {
+    let mut check = check_structure(stack, template, bytes, line_of);
+    check.rules = ruleset::run(rules, stack, template, line_of)?;
+    Ok(check)
+}
+
+/// The single-template checks that need no rules: resource schemas and intrinsics, limits,
+/// suppressions without a reason.
+pub fn check_structure(
+    stack: &str,
+    template: &Value,
+    bytes: usize,
+    line_of: &dyn Fn(&str) -> Option<usize>,
+) -> TemplateCheck {
     let mut findings = validate::validate_template(stack, template);
     findings.extend(limits::check_limits(stack, template, bytes));
     let suppressions = ruleset::suppressions(template);
@@ -93,11 +125,10 @@ pub fn check_template(
     for f in &mut findings {
         f.line = line_of(&f.pointer);
     }
-    let rules = ruleset::run(rules, stack, template, line_of)?;
-    Ok(TemplateCheck {
+    TemplateCheck {
         stack: stack.to_string(),
         findings,
-        rules,
+        rules: Vec::new(),
         suppressions,
-    })
+    }
 }

@@ -1,4 +1,4 @@
-use crate::checks::{TemplateCheck, check_synthesis};
+use crate::checks::{TemplateCheck, rule_checks, structure_checks};
 use crate::cli::SynthArgs;
 use crate::error::{Error, Exit};
 use crate::findings::Severity;
@@ -7,17 +7,22 @@ use crate::{config, output, synth};
 use std::io::Write;
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
-    // The built-in rules are parsed on a second core while the stacks are built.
+    // The built-in rules are parsed on another thread while the stacks are built and the checks
+    // that need no rules (schemas, limits, cross-stack) run.
     let (synthesis, rules) = std::thread::scope(|s| {
         let rules = s.spawn(|| RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new())));
         let synthesis = config::load(args.config.config.as_deref())
             .map_err(Error::from)
-            .and_then(|config| Ok(synth::synthesize(&config, &args.envs)?));
+            .and_then(|config| Ok(synth::synthesize(&config, &args.envs)?))
+            .map(|synthesis| {
+                let checks = structure_checks(&synthesis);
+                (synthesis, checks)
+            });
         let rules = rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (synthesis, rules)
     });
-    let synthesis = synthesis?;
-    let checks = check_synthesis(&synthesis, &rules?)?;
+    let (synthesis, mut checks) = synthesis?;
+    rule_checks(&synthesis, &mut checks, &rules?)?;
 
     if args.stdout {
         let name = args.stack.as_deref().ok_or(Error::StdoutNeedsStack)?;

@@ -1140,6 +1140,19 @@ impl<'a> Ev<'a> {
     }
 
     fn filter_pass(&self, conj: &'a Conj<Clause>, v: &Val<'a>, scope: &Scope<'_, 'a>) -> R<bool> {
+        // Most filters start with `Key == 'literal'` (`Resources.*[ Type == 'AWS::S3::Bucket' ...]`)
+        // and run on every resource: when the key holds another string, the filter fails, and
+        // if nothing after that clause can raise an error (which cfn-guard would report even
+        // for an element the filter drops), it fails without the general machinery.
+        if let Some((key, lit)) = conj.first().and_then(|d| key_equals_literal(d))
+            && let Some(Val::B(Node {
+                val: GVal::Str(actual), ..
+            })) = v.get_key(key).as_ref()
+            && actual != lit
+            && conj.iter().skip(1).flatten().all(quiet_clause)
+        {
+            return Ok(false);
+        }
         let vs = Scope::new(Some(scope), v.clone(), &[]);
         let mut sink = Sink::new(false);
         Ok(self.conjunction(conj, &vs, Role::Gate, &mut sink)? == Status::Pass)
@@ -1712,6 +1725,28 @@ fn violation(
 
 /// Whether evaluating `c` can neither raise an error nor bind anything (no variables, function
 /// calls, captures, rule references, `EMPTY` or blocks): then skipping it changes no verdict.
+/// `(key, literal)` when a disjunction is the one clause `key == 'literal'` (a plain key of the
+/// element, a plain string on the right, no negation).
+fn key_equals_literal(disj: &[Clause]) -> Option<(&str, &str)> {
+    let [Clause::Access(a)] = disj else { return None };
+    if a.op != Op::Eq || a.op_not || a.negation || !a.query.match_all {
+        return None;
+    }
+    let [QPart::Key(key)] = a.query.parts.as_slice() else {
+        return None;
+    };
+    // A key that reads as a number is an index (see `retrieve`).
+    if key.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') {
+        return None;
+    }
+    match &a.rhs {
+        Some(LetValue::Lit(Node {
+            val: GVal::Str(lit), ..
+        })) => Some((key, lit)),
+        _ => None,
+    }
+}
+
 fn quiet_clause(c: &Clause) -> bool {
     let Clause::Access(a) = c else { return false };
     let rhs_quiet = match &a.rhs {

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::schema::schema_for;
-use crate::findings::{Finding, Source, escape_pointer_token};
+use crate::findings::{Finding, Source, push_pointer_segment};
+use std::fmt::Write as _;
 
 /// The pseudo parameters `Ref` and `Fn::Sub` accept.
 pub const PSEUDO_PARAMETERS: &[&str] = &[
@@ -99,27 +100,38 @@ impl<'a> Names<'a> {
 
 /// Checks every intrinsic under `value` (at JSON pointer `pointer`).
 pub fn check(stack: &str, names: &Names<'_>, value: &Value, pointer: &str, out: &mut Vec<Finding>) {
+    let mut buf = String::with_capacity(pointer.len() + 128);
+    buf.push_str(pointer);
+    walk(stack, names, value, &mut buf, out);
+}
+
+/// [`check`] with one pointer buffer for the whole walk (extended and truncated per level).
+fn walk(stack: &str, names: &Names<'_>, value: &Value, pointer: &mut String, out: &mut Vec<Finding>) {
+    let len = pointer.len();
     match value {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                check(stack, names, item, &format!("{pointer}/{i}"), out);
+                if item.is_array() || item.is_object() {
+                    let _ = write!(pointer, "/{i}");
+                    walk(stack, names, item, pointer, out);
+                    pointer.truncate(len);
+                }
             }
         }
         Value::Object(map) => {
             if map.len() == 1 && is_intrinsic(value) {
                 for (key, arg) in map {
-                    let here = format!("{pointer}/{}", escape_pointer_token(key));
-                    check_one(stack, names, key, arg, &here, out);
+                    push_pointer_segment(pointer, key);
+                    check_one(stack, names, key, arg, pointer, out);
+                    pointer.truncate(len);
                 }
             }
             for (key, child) in map {
-                check(
-                    stack,
-                    names,
-                    child,
-                    &format!("{pointer}/{}", escape_pointer_token(key)),
-                    out,
-                );
+                if child.is_array() || child.is_object() {
+                    push_pointer_segment(pointer, key);
+                    walk(stack, names, child, pointer, out);
+                    pointer.truncate(len);
+                }
             }
         }
         _ => {}
