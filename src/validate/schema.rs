@@ -7,7 +7,7 @@
 //! AWS keywords plain validators ignore (`requiredXor`, `requiredOr`, `dependentExcluded`,
 //! `dependentRequired`, `prefixItems`, `uniqueKeys`) as custom keywords.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonschema::paths::Location;
 use jsonschema::{Keyword, ValidationError, Validator};
@@ -66,6 +66,9 @@ pub enum Replacement {
     Always,
 }
 
+/// A compiled validator, shared (or the compile error as text).
+pub type CompiledSchema = Arc<Result<Validator, String>>;
+
 /// One resource provider schema and the facts read from it.
 ///
 /// Property paths are relative to the resource's `Properties`, segments joined with `/`,
@@ -80,6 +83,11 @@ pub struct ResourceSchema {
     attributes: Vec<String>,
     unordered: Vec<String>,
     validator: OnceLock<Result<Validator, String>>,
+    /// Validators compiled with only some top-level properties' subschemas (see
+    /// [`ResourceSchema::validator_for`]): (the properties kept, the validator).
+    narrowed: Mutex<Vec<(Vec<String>, CompiledSchema)>>,
+    /// See [`referenced_properties`].
+    referenced: Vec<String>,
 }
 
 impl std::fmt::Debug for ResourceSchema {
@@ -123,6 +131,8 @@ impl ResourceSchema {
         }
         unordered.sort();
         unordered.dedup();
+        let mut referenced = Vec::new();
+        referenced_properties(&raw, &mut referenced);
         ResourceSchema {
             type_name: type_name.to_string(),
             raw,
@@ -133,6 +143,8 @@ impl ResourceSchema {
             attributes,
             unordered,
             validator: OnceLock::new(),
+            narrowed: Mutex::new(Vec::new()),
+            referenced,
         }
     }
 
@@ -209,15 +221,76 @@ impl ResourceSchema {
         &self.raw
     }
 
+    /// A validator for property objects whose top-level keys are all in `present`: the same
+    /// verdicts as [`ResourceSchema::validator`] on such objects, compiled without the
+    /// subschemas of the other properties (a schema like `AWS::S3::Bucket` has dozens, and a
+    /// template sets a handful; compiling is the costly part of validation). The names stay
+    /// declared, so `additionalProperties: false` still rejects unknown keys. A validator
+    /// compiled for a wider set is reused.
+    ///
+    /// # Errors
+    /// The compile error as text, if the narrowed schema does not compile.
+    pub fn validator_for(&self, present: &[&str]) -> CompiledSchema {
+        let mut narrowed = self.narrowed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, v)) = narrowed
+            .iter()
+            .find(|(kept, _)| present.iter().all(|p| kept.iter().any(|k| k == p)))
+        {
+            return Arc::clone(v);
+        }
+        let mut raw = self.raw.clone();
+        let mut kept = Vec::new();
+        if let Some(props) = raw.get_mut("properties").and_then(Value::as_object_mut) {
+            for (name, sub) in props.iter_mut() {
+                if present.contains(&name.as_str()) || self.referenced.contains(name) {
+                    kept.push(name.clone());
+                } else {
+                    *sub = Value::Object(Map::new());
+                }
+            }
+        }
+        // Keys the schema does not declare meet the same `additionalProperties` in every
+        // narrowed validator: they count as kept.
+        let undeclared: Vec<String> = present
+            .iter()
+            .filter(|p| !kept.iter().any(|k| k == *p))
+            .map(|p| p.to_string())
+            .collect();
+        kept.extend(undeclared);
+        let v = Arc::new(compile(raw));
+        narrowed.push((kept, Arc::clone(&v)));
+        v
+    }
+
     /// The draft-07 validator with the AWS custom keywords, compiled on first use.
     ///
     /// # Errors
     /// The compile error as text, if the vendored schema does not compile (a test guards this).
     pub fn validator(&self) -> Result<&Validator, &str> {
         self.validator
-            .get_or_init(|| compile(&self.raw))
+            .get_or_init(|| compile(self.raw.clone()))
             .as_ref()
             .map_err(String::as_str)
+    }
+}
+
+/// Top-level property names something in the schema refers into (`"$ref": "#/properties/X..."`):
+/// their subschemas stay in every narrowed validator.
+fn referenced_properties(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                if k == "$ref"
+                    && let Some(rest) = c.as_str().and_then(|r| r.strip_prefix("#/properties/"))
+                {
+                    let name = rest.split('/').next().unwrap_or(rest);
+                    out.push(crate::findings::unescape_pointer_token(name));
+                }
+                referenced_properties(c, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| referenced_properties(c, out)),
+        _ => {}
     }
 }
 
@@ -338,8 +411,7 @@ fn python_regex_to_ecma(p: &str) -> String {
     out
 }
 
-fn compile(raw: &Value) -> Result<Validator, String> {
-    let mut raw = raw.clone();
+fn compile(mut raw: Value) -> Result<Validator, String> {
     normalise_patterns(&mut raw);
     let raw = &raw;
     jsonschema::options()
@@ -1034,7 +1106,12 @@ pub fn validate_properties(
                 .actual(type_name_of(props)),
         ];
     }
-    let validator = match schema.validator() {
+    let present: Vec<&str> = props
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let narrowed = schema.validator_for(&present);
+    let validator = match narrowed.as_ref() {
         Ok(v) => v,
         Err(e) => {
             return vec![Finding::new(
@@ -1192,6 +1269,53 @@ mod tests {
         "Équipe",
         "données_1",
     ];
+
+    /// The narrowed validators give the full schema's findings on every resource of the
+    /// synthesized templates, and on each with an unknown key, a wrong type and a missing
+    /// required property added.
+    #[test]
+    fn narrowed_validators_agree_with_the_full_schema() {
+        let config = crate::config::Config::embedded().unwrap();
+        let synthesis = crate::synth::synthesize(&config, &[]).unwrap();
+        let mut compared = 0;
+        for stack in &synthesis.stacks {
+            for (id, resource) in stack.value["Resources"].as_object().unwrap() {
+                let Some(schema) = resource["Type"].as_str().and_then(schema_for) else {
+                    continue;
+                };
+                let props = resource.get("Properties").cloned().unwrap_or_else(|| json!({}));
+                let mut variants = vec![props.clone()];
+                let mut unknown = props.clone();
+                unknown["NotAProperty"] = json!(1);
+                variants.push(unknown);
+                if let Some((first, _)) = props.as_object().and_then(|m| m.iter().next()) {
+                    let mut wrong = props.clone();
+                    wrong[first.as_str()] = json!({"Unexpected": [true]});
+                    variants.push(wrong);
+                    let mut missing = props.clone();
+                    missing.as_object_mut().unwrap().remove(first);
+                    variants.push(missing);
+                }
+                for v in &variants {
+                    let present: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+                    let narrowed = schema.validator_for(&present);
+                    let (Ok(full), Ok(narrow)) = (schema.validator(), narrowed.as_ref()) else {
+                        panic!("{id}: a validator does not compile")
+                    };
+                    let a = schema_errors(full, v, "S", "/P");
+                    let b = schema_errors(narrow, v, "S", "/P");
+                    let text = |f: &[Finding]| {
+                        f.iter()
+                            .map(|f| format!("{} {}", f.pointer, f.message))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(text(&a), text(&b), "{} {id} on {v}", stack.name);
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 400, "only {compared} comparisons");
+    }
 
     #[test]
     fn every_vendored_pattern_compiles() {
