@@ -37,6 +37,6 @@ fn main() {
     }
     println!("guard data conversion alone: {:?} ({n})", t.elapsed());
     let t = Instant::now();
-    let total: usize = s.stacks.iter().map(|s| s.rendered.text.len()).sum();
+    let total: usize = s.stacks.iter().map(|s| s.rendered().text.len()).sum();
     println!("template bytes: {total} ({:?})", t.elapsed());
 }

@@ -39,8 +39,8 @@ pub fn check_synthesis(synthesis: &Synthesis, rules: &RuleSet) -> Result<Vec<Tem
 pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
     // Templates are independent: checked on every core, reported in synthesis order.
     let mut out = crate::par::map(&synthesis.stacks, |stack| {
-        let line_of = |p: &str| stack.rendered.line_of(p);
-        let mut check = check_structure(&stack.name, &stack.value, stack.rendered.text.len(), &line_of);
+        let line_of = |p: &str| stack.rendered().line_of(p);
+        let mut check = check_structure(&stack.name, &stack.value, stack.rendered().text.len(), &line_of);
         if let Some(mut f) = limits::check_stack_name(&stack.name) {
             f.line = line_of(&f.pointer);
             check.findings.push(f);
@@ -57,7 +57,7 @@ pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
             .collect();
         for mut f in crossstack::check_environment(&stacks) {
             if let Some((i, s)) = synthesis.stacks.iter().enumerate().find(|(_, s)| s.name == f.stack) {
-                f.line = s.rendered.line_of(&f.pointer);
+                f.line = s.rendered().line_of(&f.pointer);
                 out[i].findings.push(f);
             }
         }
@@ -69,7 +69,7 @@ pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
 /// synthesis), templates spread over the cores.
 pub fn rule_checks(synthesis: &Synthesis, checks: &mut [TemplateCheck], rules: &RuleSet) -> Result<(), RulesError> {
     let runs = crate::par::map(&synthesis.stacks, |stack| {
-        ruleset::run(rules, &stack.name, &stack.value, &|p: &str| stack.rendered.line_of(p))
+        ruleset::run(rules, &stack.name, &stack.value, &|p: &str| stack.rendered().line_of(p))
     });
     for (check, run) in checks.iter_mut().zip(runs) {
         check.rules = run?;

@@ -148,6 +148,11 @@ pub struct SynthArgs {
     /// Write nothing; exit 3 and name the files when the output directory differs from a fresh synth
     #[arg(long, conflicts_with = "stdout")]
     pub check: bool,
+    /// Run every check even when a passing verdict for these exact templates is cached
+    /// (also KIRO_NO_CACHE=1; the cache lives in $KIRO_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/kiro-infra/verdicts, else ~/.cache/kiro-infra/verdicts)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -51,7 +51,7 @@ pub fn plan(synthesis: &Synthesis, out: &Path, out_display: &str) -> BTreeMap<St
         }
     }
     for stack in &synthesis.stacks {
-        files.insert(stack.file.clone(), stack.rendered.text.as_bytes().to_vec());
+        files.insert(stack.file.clone(), stack.rendered().text.as_bytes().to_vec());
         entries.push(stack.manifest_entry(out_display));
     }
     entries.sort_by(|a, b| {

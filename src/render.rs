@@ -60,6 +60,11 @@ fn push_scalar(out: &mut String, v: &Value) {
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json does.
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let escape: &str = match b {

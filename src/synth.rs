@@ -8,6 +8,7 @@ use crate::stacks::{self, StackError};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 
 use crate::validate::limits::MAX_INLINE_BODY;
 
@@ -19,8 +20,10 @@ pub struct SynthesizedStack {
     pub name: String,
     /// Path relative to the output directory: `test/KiroPipelineCoreTest.template.json`.
     pub file: String,
+    /// The template; after changing it, call [`SynthesizedStack::set_value`] so the text follows.
     pub value: Value,
-    pub rendered: Rendered,
+    /// The text, rendered on first use (`diff` compares values and never needs it).
+    rendered: OnceLock<Rendered>,
     pub capabilities: Vec<&'static str>,
     pub region: String,
     pub account: Option<String>,
@@ -50,14 +53,13 @@ pub fn synthesize(config: &Config, envs: &[String]) -> Result<Synthesis, SynthEr
         environments.push(env_name.to_string());
         for stack in stacks::build_environment(env_name, env)? {
             let value = stack.template.to_value();
-            let rendered = render(&value);
             stacks_out.push(SynthesizedStack {
                 environment: env_name.to_string(),
                 kind: stack.kind,
                 file: format!("{env_name}/{}.template.json", stack.name),
                 name: stack.name,
                 value,
-                rendered,
+                rendered: OnceLock::new(),
                 capabilities: stack.capabilities,
                 region: env.region.clone(),
                 account: env.account.clone(),
@@ -98,10 +100,21 @@ pub struct ManifestStack {
 }
 
 impl SynthesizedStack {
+    /// The template's text as it is written, and its JSON-pointer line index.
+    pub fn rendered(&self) -> &Rendered {
+        self.rendered.get_or_init(|| render(&self.value))
+    }
+
+    /// Replaces the template (the text is rendered again when next asked for).
+    pub fn set_value(&mut self, value: Value) {
+        self.value = value;
+        self.rendered = OnceLock::new();
+    }
+
     /// The manifest entry; `out_dir` is the output directory as the user named it, so the
     /// deploy command can be pasted from the repository's root.
     pub fn manifest_entry(&self, out_dir: &str) -> ManifestStack {
-        let bytes = self.rendered.text.len();
+        let bytes = self.rendered().text.len();
         let path = format!("{}/{}", out_dir.trim_end_matches('/'), self.file);
         let mut cmd = format!(
             "aws cloudformation deploy --stack-name {} --template-file {} --region {}",
@@ -130,7 +143,7 @@ impl SynthesizedStack {
                 .get("Resources")
                 .and_then(Value::as_object)
                 .map_or(0, |r| r.len()),
-            sha256: hex(&Sha256::digest(self.rendered.text.as_bytes())),
+            sha256: hex(&Sha256::digest(self.rendered().text.as_bytes())),
         }
     }
 }
@@ -161,7 +174,7 @@ mod tests {
         let a = synthesize(&config, &[]).unwrap();
         let b = synthesize(&config, &[]).unwrap();
         for (x, y) in a.stacks.iter().zip(&b.stacks) {
-            assert_eq!(x.rendered.text, y.rendered.text);
+            assert_eq!(x.rendered().text, y.rendered().text);
         }
     }
 }

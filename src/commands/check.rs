@@ -27,7 +27,7 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
                 &mut report,
                 stack.file.clone(),
                 check,
-                Some(stack.rendered.text.clone()),
+                Some(stack.rendered().text.clone()),
             );
         }
     } else {

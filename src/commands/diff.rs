@@ -30,8 +30,20 @@ impl SchemaFacts for VendoredFacts {
 }
 
 pub fn run(args: &DiffArgs) -> Result<Exit, Error> {
-    let config = config::load(args.config.config.as_deref())?;
-    let synthesis = synth::synthesize(&config, &args.envs)?;
+    // A baseline directory is read and parsed on another thread while the stacks are built.
+    let against = args.against.clone().unwrap_or_else(|| PathBuf::from("templates"));
+    let (built, preloaded) = std::thread::scope(|s| {
+        let preload = (!args.deployed && against.is_dir()).then(|| s.spawn(|| baseline::load_dir(&against)));
+        let built = config::load(args.config.config.as_deref())
+            .map_err(Error::from)
+            .and_then(|config| {
+                let synthesis = synth::synthesize(&config, &args.envs)?;
+                Ok((config, synthesis))
+            });
+        let preloaded = preload.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        (built, preloaded)
+    });
+    let (config, synthesis) = built?;
     let current: Vec<StackTemplate> = synthesis
         .stacks
         .iter()
@@ -79,11 +91,9 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Error> {
         }
         out
     } else {
-        let path = args.against.clone().unwrap_or_else(|| PathBuf::from("templates"));
-        if path.is_dir() {
-            baseline::load_dir(&path)?.into_iter().filter(in_scope).collect()
-        } else {
-            vec![against_file(&path, &after)?]
+        match preloaded {
+            Some(loaded) => loaded?.into_iter().filter(in_scope).collect(),
+            None => vec![against_file(&against, &after)?],
         }
     };
 

@@ -1,3 +1,4 @@
+use crate::cache::VerdictCache;
 use crate::checks::{TemplateCheck, rule_checks, structure_checks};
 use crate::cli::SynthArgs;
 use crate::error::{Error, Exit};
@@ -7,22 +8,62 @@ use crate::{config, output, synth};
 use std::io::Write;
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
-    // The built-in rules are parsed on another thread while the stacks are built and the checks
-    // that need no rules (schemas, limits, cross-stack) run.
-    let (synthesis, rules) = std::thread::scope(|s| {
-        let rules = s.spawn(|| RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new())));
-        let synthesis = config::load(args.config.config.as_deref())
-            .map_err(Error::from)
-            .and_then(|config| Ok(synth::synthesize(&config, &args.envs)?))
-            .map(|synthesis| {
-                let checks = structure_checks(&synthesis);
-                (synthesis, checks)
-            });
-        let rules = rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (synthesis, rules)
+    // The built-in rules are parsed on another thread from the start (while the stacks are
+    // built and the checks that need no rules run); a cached verdict does not wait for them.
+    let config = config::load(args.config.config.as_deref())?;
+    let synthesis = synth::synthesize(&config, &args.envs)?;
+    crate::par::map(&synthesis.stacks, |s| {
+        s.rendered();
     });
-    let (synthesis, mut checks) = synthesis?;
-    rule_checks(&synthesis, &mut checks, &rules?)?;
+
+    let cache = if args.no_cache { None } else { VerdictCache::from_env() };
+    let key = cache.as_ref().map(|c| {
+        c.key(
+            synthesis
+                .stacks
+                .iter()
+                .map(|s| (s.file.as_str(), s.rendered().text.as_str())),
+        )
+    });
+    let cached = cache.as_ref().zip(key.as_deref()).and_then(|(c, k)| c.get(k));
+    match cached {
+        Some(summary) => {
+            eprint!("{summary}");
+            eprintln!("(verdict cached for these exact templates and this binary; --no-cache checks again)");
+        }
+        None => {
+            let rules =
+                std::thread::spawn(|| RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new())));
+            let mut checks = structure_checks(&synthesis);
+            let rules = rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            rule_checks(&synthesis, &mut checks, &rules)?;
+            let (summary, failed) = findings_summary(&checks);
+            eprint!("{summary}");
+            if failed {
+                if args.stdout {
+                    return Ok(Exit::Violations);
+                }
+                // The full report (expected vs actual, message, fix, source line) for every failure.
+                let mut report = crate::report::CheckReport::default();
+                for (stack, check) in synthesis.stacks.iter().zip(checks) {
+                    super::check::push(
+                        &mut report,
+                        stack.file.clone(),
+                        check,
+                        Some(stack.rendered().text.clone()),
+                    );
+                }
+                let color =
+                    std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+                eprint!("{}", crate::report::render_text(&report, color));
+                eprintln!("nothing written: fix the errors above first");
+                return Ok(Exit::Violations);
+            }
+            if let (Some(c), Some(k)) = (&cache, &key) {
+                c.put(k, &summary);
+            }
+        }
+    }
 
     if args.stdout {
         let name = args.stack.as_deref().ok_or(Error::StdoutNeedsStack)?;
@@ -34,29 +75,9 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
                 name: name.to_string(),
                 known: synthesis.stacks.iter().map(|s| s.name.clone()).collect(),
             })?;
-        if report_findings(&checks) {
-            return Ok(Exit::Violations);
-        }
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(stack.rendered.text.as_bytes());
+        let _ = out.write_all(stack.rendered().text.as_bytes());
         return Ok(Exit::Ok);
-    }
-
-    if report_findings(&checks) {
-        // The full report (expected vs actual, message, fix, source line) for every failure.
-        let mut report = crate::report::CheckReport::default();
-        for (stack, check) in synthesis.stacks.iter().zip(checks) {
-            super::check::push(
-                &mut report,
-                stack.file.clone(),
-                check,
-                Some(stack.rendered.text.clone()),
-            );
-        }
-        let color = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        eprint!("{}", crate::report::render_text(&report, color));
-        eprintln!("nothing written: fix the errors above first");
-        return Ok(Exit::Violations);
     }
 
     let out_display = args.out.display().to_string();
@@ -88,9 +109,11 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     Ok(Exit::Ok)
 }
 
-/// Prints warnings (one line each), the suppressions and a summary to stderr; true when any
-/// finding is an error (the caller prints the full report of those).
-fn report_findings(checks: &[TemplateCheck]) -> bool {
+/// The warnings (one line each), the suppressions and a summary line, for stderr; true when
+/// any finding is an error (the caller prints the full report of those).
+fn findings_summary(checks: &[TemplateCheck]) -> (String, bool) {
+    use std::fmt::Write as _;
+    let mut text = String::new();
     let findings: Vec<&crate::findings::Finding> = checks.iter().flat_map(|c| c.all_findings()).collect();
     for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
         let level = "warning";
@@ -100,7 +123,7 @@ fn report_findings(checks: &[TemplateCheck]) -> bool {
             (None, Some(line)) => format!("{}:{line}", f.stack),
             (None, None) => f.stack.clone(),
         };
-        eprintln!("{level}: {at} {}: {}", f.pointer, f.message);
+        let _ = writeln!(text, "{level}: {at} {}: {}", f.pointer, f.message);
     }
     let (mut pass, mut fail, mut skip) = (0, 0, 0);
     for run in checks.iter().flat_map(|c| c.rules.iter()) {
@@ -125,13 +148,14 @@ fn report_findings(checks: &[TemplateCheck]) -> bool {
         })
         .collect();
     if !suppressions.is_empty() {
-        eprintln!("suppressions in effect:");
+        let _ = writeln!(text, "suppressions in effect:");
         for s in &suppressions {
-            eprintln!("{s}");
+            let _ = writeln!(text, "{s}");
         }
     }
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    eprintln!(
+    let _ = writeln!(
+        text,
         "checked {} templates: rules {pass} PASS, {fail} FAIL, {skip} SKIP; {errors} error{}, {} warning{}, {} suppression{}",
         checks.len(),
         if errors == 1 { "" } else { "s" },
@@ -140,5 +164,5 @@ fn report_findings(checks: &[TemplateCheck]) -> bool {
         suppressions.len(),
         if suppressions.len() == 1 { "" } else { "s" },
     );
-    errors > 0
+    (text, errors > 0)
 }

@@ -9,9 +9,18 @@ pub fn root() -> PathBuf {
 }
 
 /// A command running the built `kiro-infra` binary in `dir`.
+/// The binary, run in `dir`, without colour and without the verdict cache (each test checks
+/// for real; the cache has its own tests, which use [`kiro_cached`]).
 pub fn kiro(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiro-infra"));
-    cmd.current_dir(dir).env("NO_COLOR", "1");
+    cmd.current_dir(dir).env("NO_COLOR", "1").env("KIRO_NO_CACHE", "1");
+    cmd
+}
+
+/// The binary with its verdict cache in `cache`.
+pub fn kiro_cached(dir: &Path, cache: &Path) -> Command {
+    let mut cmd = kiro(dir);
+    cmd.env_remove("KIRO_NO_CACHE").env("KIRO_CACHE_DIR", cache);
     cmd
 }
 

@@ -219,15 +219,16 @@ fn an_added_environment_gets_its_own_stacks() {
 /// rule, the location and the fix.
 #[test]
 fn the_gate_refuses_an_insecure_template() {
-    use kiro_infra::{checks, config::Config, render, ruleset::RuleSet, synth};
+    use kiro_infra::{checks, config::Config, ruleset::RuleSet, synth};
     let config = Config::embedded().unwrap();
     let mut s = synth::synthesize(&config, &["test".to_string()]).unwrap();
     let core = &mut s.stacks[0];
-    core.value["Resources"]["ArtifactsBucket"]["Properties"]
+    let mut value = core.value.clone();
+    value["Resources"]["ArtifactsBucket"]["Properties"]
         .as_object_mut()
         .unwrap()
         .remove("BucketEncryption");
-    core.rendered = render::render(&core.value);
+    core.set_value(value);
     let rules = RuleSet::new(RuleSet::builtin().unwrap(), vec![], vec![]).unwrap();
     let result = checks::check_synthesis(&s, &rules).unwrap();
     let failed: Vec<&kiro_infra::findings::Finding> = result[0]
@@ -247,5 +248,59 @@ fn the_gate_refuses_an_insecure_template() {
         result[1]
             .all_findings()
             .all(|f| f.severity != kiro_infra::findings::Severity::Error)
+    );
+}
+
+/// A rerun on unchanged templates reuses the passing verdict: same files, same summary, and a
+/// line saying so; `--no-cache` checks again; a changed template is checked again.
+#[test]
+fn an_unchanged_synth_reuses_the_passing_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        kiro_cached(dir.path(), cache.path())
+            .arg("synth")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let summary = |o: &std::process::Output| {
+        stderr(o)
+            .lines()
+            .find(|l| l.starts_with("checked "))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no summary: {}", stderr(o)))
+    };
+    let first = run(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(!stderr(&first).contains("verdict cached"), "{}", stderr(&first));
+    let written = fs::read(dir.path().join("templates/test/KiroPipelineCoreTest.template.json")).unwrap();
+    assert_eq!(fs::read_dir(cache.path()).unwrap().count(), 1, "one entry stored");
+
+    let second = run(&[]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(stderr(&second).contains("verdict cached"), "{}", stderr(&second));
+    assert_eq!(summary(&second), summary(&first));
+    assert_eq!(
+        fs::read(dir.path().join("templates/test/KiroPipelineCoreTest.template.json")).unwrap(),
+        written
+    );
+
+    let forced = run(&["--no-cache"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!stderr(&forced).contains("verdict cached"), "{}", stderr(&forced));
+
+    fs::write(
+        dir.path().join("kiro-infra.yaml"),
+        "environments:\n  test:\n    logs:\n      retention_days: 60\n",
+    )
+    .unwrap();
+    let changed = run(&[]);
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    assert!(!stderr(&changed).contains("verdict cached"), "{}", stderr(&changed));
+    assert_eq!(
+        fs::read_dir(cache.path()).unwrap().count(),
+        2,
+        "the new verdict is stored beside the old"
     );
 }
