@@ -31,45 +31,11 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
             );
         }
     } else {
-        for file in collect(&args.paths)? {
-            let display = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|source| DocumentError::Io {
-                file: display.clone(),
-                source,
-            })?;
-            let doc = template_io::parse_document(&text, &display)?;
-            let template = template_io::unwrap_template_body(doc, &display)?;
-            if !template.get("Resources").is_some_and(Value::is_object) {
-                return Err(DocumentError::Shape {
-                    file: display,
-                    path: "Resources".into(),
-                    message: "not a CloudFormation template: it has no `Resources` mapping".into(),
-                }
-                .into());
-            }
-            let is_json = text.trim_start().starts_with('{');
-            let json_lines = if is_json {
-                render::pointer_lines(&text)
-            } else {
-                Default::default()
-            };
-            let line_of = |pointer: &str| -> Option<usize> {
-                if is_json {
-                    render::line_of(&json_lines, pointer)
-                } else {
-                    let segments: Vec<String> = pointer
-                        .split('/')
-                        .skip(1)
-                        .map(crate::findings::unescape_pointer_token)
-                        .collect();
-                    config::lines::line_of(&text, &segments)
-                }
-            };
-            let stack = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| display.clone());
-            let check = check_template(&stack, &template, text.len(), &set, &line_of)?;
+        // Files are read, parsed and checked on every core; the report keeps their order.
+        let files = collect(&args.paths)?;
+        let checked = crate::par::map(&files, |file| check_file(file, &set));
+        for result in checked {
+            let (display, check, text) = result?;
             push(&mut report, display, check, Some(text));
         }
     }
@@ -173,4 +139,44 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Reads, parses and checks one template file: (its name as given, the check, its text).
+fn check_file(file: &Path, set: &RuleSet) -> Result<(String, TemplateCheck, String), Error> {
+    let display = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| DocumentError::Io {
+        file: display.clone(),
+        source,
+    })?;
+    let doc = template_io::parse_document(&text, &display)?;
+    let template = template_io::unwrap_template_body(doc, &display)?;
+    if !template.get("Resources").is_some_and(Value::is_object) {
+        return Err(DocumentError::Shape {
+            file: display,
+            path: "Resources".into(),
+            message: "not a CloudFormation template: it has no `Resources` mapping".into(),
+        }
+        .into());
+    }
+    let is_json = text.trim_start().starts_with('{');
+    // Indexed only if a finding needs a line.
+    let json_lines = std::cell::OnceCell::new();
+    let line_of = |pointer: &str| -> Option<usize> {
+        if is_json {
+            render::line_of(json_lines.get_or_init(|| render::pointer_lines(&text)), pointer)
+        } else {
+            let segments: Vec<String> = pointer
+                .split('/')
+                .skip(1)
+                .map(crate::findings::unescape_pointer_token)
+                .collect();
+            config::lines::line_of(&text, &segments)
+        }
+    };
+    let stack = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| display.clone());
+    let check = check_template(&stack, &template, text.len(), set, &line_of)?;
+    Ok((display, check, text))
 }

@@ -8,8 +8,6 @@ use crate::{config, output, synth};
 use std::io::Write;
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
-    // The built-in rules are parsed on another thread from the start (while the stacks are
-    // built and the checks that need no rules run); a cached verdict does not wait for them.
     let config = config::load(args.config.config.as_deref())?;
     let synthesis = synth::synthesize(&config, &args.envs)?;
     crate::par::map(&synthesis.stacks, |s| {
@@ -32,6 +30,8 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
             eprintln!("(verdict cached for these exact templates and this binary; --no-cache checks again)");
         }
         None => {
+            // The built-in rules are parsed on another thread while the checks that need no
+            // rules (schemas, limits, cross-stack) run.
             let rules =
                 std::thread::spawn(|| RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new())));
             let mut checks = structure_checks(&synthesis);
