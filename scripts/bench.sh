@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process benchmarks of the release binary (numbers go into the README's "Speed" section):
-#   synth (all environments, files written), check (all rules on the 9 templates) against the
-#   real cfn-guard 3.2.1 on the same rules and data, and schema validation against cfn-lint.
-# Wall time: best and mean of N runs; peak memory: /usr/bin/time's maximum resident set.
+#   synth (all environments, files written; cold, and again on unchanged templates with the
+#   verdict cached), check (all rules on the 9 templates) against the real cfn-guard 3.2.1 on
+#   the same rules and data, schema validation against cfn-lint, and diff against templates/.
+# Wall time: best, median and mean of N runs; peak memory: /usr/bin/time's maximum resident set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/install-tools.sh)"
@@ -12,24 +13,32 @@ n=${N:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# best/mean wall milliseconds of a command run $n times
+# best/median/mean wall milliseconds of a command run $n times
 measure() {
-  local best=999999999999 total=0 start end ms
+  local total=0 start end us all=()
   for _ in $(seq "$n"); do
     start=$(date +%s%N)
     "$@" > /dev/null 2>&1 || true
     end=$(date +%s%N)
-    ms=$(( (end - start) / 1000 ))
-    total=$(( total + ms ))
-    [ "$ms" -lt "$best" ] && best=$ms
+    us=$(( (end - start) / 1000 ))
+    total=$(( total + us ))
+    all+=("$us")
   done
-  printf '%d.%03d ms best, %d.%03d ms mean' $((best / 1000)) $((best % 1000)) $((total / n / 1000)) $((total / n % 1000))
+  local sorted=($(printf '%s\n' "${all[@]}" | sort -n))
+  local best=${sorted[0]} median=${sorted[$((n / 2))]}
+  printf '%d.%03d ms best, %d.%03d ms median, %d.%03d ms mean' $((best / 1000)) $((best % 1000)) \
+    $((median / 1000)) $((median % 1000)) $((total / n / 1000)) $((total / n % 1000))
 }
 peak() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
 
 echo "machine: $(nproc) cores, $(uname -m); $n runs each"
-echo "synth (9 templates + manifest written, every check run):  $(measure $bin synth --out "$work/t")"
+echo "synth, cold (9 templates + manifest written, every check run): $(measure env KIRO_NO_CACHE=1 $bin synth --out "$work/t")"
+echo "  peak memory: $(peak env KIRO_NO_CACHE=1 $bin synth --out "$work/t") KiB"
+export KIRO_CACHE_DIR="$work/cache"
+"$bin" synth --out "$work/t" 2>/dev/null
+echo "synth, unchanged templates (verdict cached, files written):    $(measure $bin synth --out "$work/t")"
 echo "  peak memory: $(peak $bin synth --out "$work/t") KiB"
+unset KIRO_CACHE_DIR
 "$bin" synth --out "$work/t" 2>/dev/null
 templates=$(ls "$work"/t/*/*.template.json)
 echo "check, all built-in rules + schemas on the 9 templates:   $(measure $bin check $templates)"
