@@ -44,19 +44,24 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Error> {
         (built, preloaded)
     });
     let (config, synthesis) = built?;
+    let environments = synthesis.environments;
     let current: Vec<StackTemplate> = synthesis
         .stacks
-        .iter()
+        .into_iter()
         .map(|s| StackTemplate {
-            name: s.name.clone(),
-            environment: Some(s.environment.clone()),
             stack_name: Some(s.name.clone()),
+            name: s.name,
+            environment: Some(s.environment),
             order: Some(i64::from(s.kind.order())),
-            path: PathBuf::from(&s.file),
-            template: s.value.clone(),
+            path: PathBuf::from(s.file),
+            template: s.value,
         })
         .collect();
-    let after: Vec<StackTemplate> = baseline::select(&current, &args.stacks)?.into_iter().cloned().collect();
+    let after: Vec<StackTemplate> = if args.stacks.is_empty() {
+        current
+    } else {
+        baseline::select(&current, &args.stacks)?.into_iter().cloned().collect()
+    };
     let in_scope = |b: &StackTemplate| {
         let env_ok = args.envs.is_empty() || b.environment.as_ref().is_none_or(|e| args.envs.contains(e));
         let stack_ok = args.stacks.is_empty() || args.stacks.contains(&b.name);
@@ -69,7 +74,7 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Error> {
             .unwrap_or_else(|| PathBuf::from("aws"));
         let mut out = Vec::new();
         // One call per environment, each with its own region unless --region is given.
-        for env in &synthesis.environments {
+        for env in &environments {
             let region = args
                 .region
                 .clone()

@@ -465,8 +465,9 @@ pub fn diff_stack(sides: StackSides<'_>, facts: &dyn SchemaFacts) -> StackDiff {
 }
 
 /// Diffs every pair and totals the result.
-pub fn diff_stacks(pairs: &[StackSides<'_>], facts: &dyn SchemaFacts) -> DiffReport {
-    DiffReport::new(pairs.iter().map(|p| diff_stack(*p, facts)).collect())
+pub fn diff_stacks(pairs: &[StackSides<'_>], facts: &(dyn SchemaFacts + Sync)) -> DiffReport {
+    // Stacks are independent: diffed on every core, reported in pair order.
+    DiffReport::new(crate::par::map(pairs, |p| diff_stack(*p, facts)))
 }
 
 fn section_of<'a>(t: &'a Value, name: &str, empty: &'a Map<String, Value>) -> &'a Map<String, Value> {
