@@ -250,9 +250,12 @@ pub fn lex(src: &str, file: &str) -> Result<Vec<Token>, GuardError> {
             i = j;
         } else {
             let mut found = None;
+            // Longest first (`:=` before `:`); every entry is ASCII, one char per byte.
             for p in PUNCT {
-                let pc: Vec<char> = p.chars().collect();
-                if chars.len() >= i + pc.len() && chars[i..i + pc.len()] == pc[..] {
+                if chars
+                    .get(i..i + p.len())
+                    .is_some_and(|w| w.iter().copied().eq(p.chars()))
+                {
                     found = Some(*p);
                     break;
                 }
