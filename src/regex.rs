@@ -141,6 +141,8 @@ fn ascii_source(source: &str) -> Option<String> {
                         _ => return None,
                     };
                     match (in_class, next == 'P') {
+                        // `[\p{Z}-~]` is Z, `-` and `~`; its ASCII form `[ -~]` would be a range.
+                        (true, false) if matches!(chars.peek(), Some((_, '-'))) => return None,
                         (true, false) => out.push_str(members),
                         (false, false) => {
                             out.push('[');
@@ -197,7 +199,10 @@ mod tests {
         assert_eq!(ascii_source(r"[^\P{L}]"), None);
         assert_eq!(ascii_source(r"\p{Greek}"), None);
         assert_eq!(ascii_source(r"a\\p").as_deref(), Some(r"a\\p"));
+        assert_eq!(ascii_source(r"[\p{Z}-~]"), None);
         for p in [
+            r"^[\p{Z}-~]+$",
+            r"^[a\p{N}-]+$",
             tag,
             r"\pL+\P{N}",
             r"(?i)^\p{Lu}[\p{Ll}\p{Nd}]*$",
@@ -217,6 +222,9 @@ mod tests {
                 "9a",
                 "tab\there",
                 "x~y",
+                "~ -",
+                "a-1",
+                "!",
             ] {
                 assert_eq!(rx.is_match(s), rx.is_match_full(s), "/{p}/ on {s:?}");
             }
