@@ -266,10 +266,46 @@ pub fn evaluate_many(files: &[&RulesFile], data: &serde_json::Value) -> Result<V
             ),
         });
     };
-    files.iter().map(|rules| evaluate_root(rules, data, &root)).collect()
+    let suppressed = suppressions_by_rule(data);
+    files
+        .iter()
+        .map(|rules| evaluate_root(rules, &suppressed, &root))
+        .collect()
 }
 
-fn evaluate_root(rules: &RulesFile, data: &serde_json::Value, root: &Node) -> Result<Evaluation, GuardError> {
+/// Rule name -> logical ids whose `Metadata.guard.SuppressedRules` names it (read once per
+/// document, not once per rule).
+fn suppressions_by_rule(data: &serde_json::Value) -> HashMap<&str, Vec<String>> {
+    let mut out: HashMap<&str, Vec<String>> = HashMap::default();
+    let Some(res) = data.get("Resources").and_then(|r| r.as_object()) else {
+        return out;
+    };
+    for (id, r) in res {
+        let named = r
+            .get("Metadata")
+            .and_then(|m| m.get("guard"))
+            .and_then(|g| g.get("SuppressedRules"));
+        let names: Vec<&str> = match named {
+            Some(serde_json::Value::String(s)) => vec![s.as_str()],
+            Some(serde_json::Value::Array(a)) => a.iter().filter_map(|x| x.as_str()).collect(),
+            _ => continue,
+        };
+        for name in names {
+            let ids = out.entry(name).or_default();
+            // A resource listing a rule twice is still one suppression.
+            if ids.last() != Some(id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    out
+}
+
+fn evaluate_root(
+    rules: &RulesFile,
+    suppressed: &HashMap<&str, Vec<String>>,
+    root: &Node,
+) -> Result<Evaluation, GuardError> {
     let ev = Ev::new(rules);
     let scope = Scope::new(None, Val::B(root), &rules.lets);
     let mut out = Vec::with_capacity(rules.rules.len());
@@ -287,7 +323,7 @@ fn evaluate_root(rules: &RulesFile, data: &serde_json::Value, root: &Node) -> Re
             name: rule.name.clone(),
             status,
             violations,
-            suppressed_for: suppressed_for(data, &rule.name),
+            suppressed_for: suppressed.get(rule.name.as_str()).cloned().unwrap_or_default(),
             line: rule.span.line,
             col: rule.span.col,
         });
@@ -296,6 +332,7 @@ fn evaluate_root(rules: &RulesFile, data: &serde_json::Value, root: &Node) -> Re
 }
 
 /// Logical ids whose `Metadata.guard.SuppressedRules` (a list or a single string) names `rule`.
+#[cfg(test)]
 pub fn suppressed_for(data: &serde_json::Value, rule: &str) -> Vec<String> {
     let Some(res) = data.get("Resources").and_then(|r| r.as_object()) else {
         return vec![];
@@ -1776,6 +1813,29 @@ fn rule_ref_status(st: Status, negation: bool, role: Role) -> Status {
         Status::Skip if !negation => Status::Skip,
         _ if negation => Status::Pass,
         _ => Status::Fail,
+    }
+}
+
+#[cfg(test)]
+mod suppression_tests {
+    use super::*;
+
+    #[test]
+    fn suppressions_read_once_match_the_per_rule_reading() {
+        let data = serde_json::json!({"Resources": {
+            "A": {"Metadata": {"guard": {"SuppressedRules": ["R1", "R2", "R1"]}}},
+            "B": {"Metadata": {"guard": {"SuppressedRules": "R2"}}},
+            "C": {"Metadata": {"guard": {"SuppressedRules": [1, "R3"]}}},
+            "D": {"Properties": {}},
+        }});
+        let by_rule = suppressions_by_rule(&data);
+        for rule in ["R1", "R2", "R3", "R4"] {
+            assert_eq!(
+                by_rule.get(rule).cloned().unwrap_or_default(),
+                suppressed_for(&data, rule),
+                "{rule}"
+            );
+        }
     }
 }
 
