@@ -87,21 +87,21 @@ impl Rx {
         self.is_match_full(s)
     }
 
-    /// Whether the full engine accepts the source.
-    pub fn compiles(&self) -> bool {
-        self.compiled
-            .full
-            .get_or_init(|| fancy_regex::Regex::new(&self.source).ok())
-            .is_some()
-    }
-
-    /// The match by fancy-regex alone (what cfn-guard runs).
-    pub fn is_match_full(&self, s: &str) -> bool {
+    fn full(&self) -> Option<&fancy_regex::Regex> {
         self.compiled
             .full
             .get_or_init(|| fancy_regex::Regex::new(&self.source).ok())
             .as_ref()
-            .is_some_and(|re| re.is_match(s).unwrap_or(false))
+    }
+
+    /// Whether the full engine accepts the source.
+    pub fn compiles(&self) -> bool {
+        self.full().is_some()
+    }
+
+    /// The match by fancy-regex alone (what cfn-guard runs).
+    pub fn is_match_full(&self, s: &str) -> bool {
+        self.full().is_some_and(|re| re.is_match(s).unwrap_or(false))
     }
 }
 
