@@ -11,7 +11,19 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error, which the exit-code table gives to `diff
+    // --detailed-exitcode`; bad arguments are bad input: 1, like every other.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(Exit::Error as u8)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match kiro_infra::commands::run(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(error) => {

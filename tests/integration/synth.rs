@@ -304,3 +304,19 @@ fn an_unchanged_synth_reuses_the_passing_verdict() {
         "the new verdict is stored beside the old"
     );
 }
+
+/// A usage error is bad input: exit 1 (2 means "changes found" in the exit-code table), with
+/// clap's message naming what is missing; `--help` still exits 0.
+#[test]
+fn bad_arguments_exit_1_and_help_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = synth_into(dir.path(), &["--stdout"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--stack"), "{}", stderr(&o));
+    let o = kiro(dir.path()).args(["synth", "--no-such-flag"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = kiro(dir.path()).args(["synth", "--help"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("--no-cache"), "{}", stdout(&o));
+    assert!(!dir.path().join("templates").exists(), "nothing written");
+}
