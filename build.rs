@@ -1,10 +1,82 @@
 //! Compiles the built-in rules (`rules/*.guard`) into the binary: writes a sorted list of
 //! `(file name, include_str!(...))` pairs, so a new rules file needs no code change.
+//!
+//! Also slims the vendored resource schemas (`schemas/aws-*.json`) for embedding: the prose
+//! (`description`, `markdownDescription`, `title`, `examples`, `$comment`) and the provider's
+//! `handlers` are two thirds of their 400 KB, no check reads them, and parsing them was one
+//! seventh of a cold synth. Everything a validator reads stays, in the same order.
 
 use std::fs;
 use std::path::Path;
 
+use serde_json::Value;
+
+/// Annotation keywords dropped wherever a schema (not a property name) is expected.
+const PROSE: &[&str] = &["description", "markdownDescription", "title", "examples", "$comment"];
+
+/// Drops [`PROSE`] from a schema object and every subschema below it. Keys of `properties`,
+/// `patternProperties` and `definitions` are names, not keywords: only their values are walked.
+fn slim(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    map.retain(|k, _| !PROSE.contains(&k.as_str()));
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "patternProperties" | "definitions" => {
+                if let Value::Object(named) = value {
+                    named.values_mut().for_each(slim);
+                }
+            }
+            "items"
+            | "additionalProperties"
+            | "additionalItems"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "anyOf"
+            | "oneOf"
+            | "allOf"
+            | "prefixItems" => match value {
+                Value::Array(list) => list.iter_mut().for_each(slim),
+                other => slim(other),
+            },
+            _ => {}
+        }
+    }
+}
+
+fn slim_schemas(out_dir: &Path) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let dest = out_dir.join("schemas");
+    fs::create_dir_all(&dest).expect("OUT_DIR is writable");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .expect("schemas/ is vendored")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("aws-") && n.ends_with(".json"))
+        .collect();
+    names.sort();
+    for name in names {
+        let path = dir.join(&name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = fs::read_to_string(&path).expect("a vendored schema is readable");
+        let mut schema: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
+        if let Value::Object(top) = &mut schema {
+            top.shift_remove("handlers");
+        }
+        slim(&mut schema);
+        let slimmed = serde_json::to_string(&schema).expect("a JSON value serializes");
+        fs::write(dest.join(&name), slimmed).expect("OUT_DIR is writable");
+    }
+}
+
 fn main() {
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    slim_schemas(Path::new(&out_dir));
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<String> = fs::read_dir(&dir)
@@ -27,6 +99,6 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("builtin_rules.rs");
+    let dest = Path::new(&out_dir).join("builtin_rules.rs");
     fs::write(dest, out).expect("OUT_DIR is writable");
 }
