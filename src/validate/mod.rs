@@ -12,6 +12,7 @@
 pub mod crossstack;
 pub mod intrinsics;
 pub mod limits;
+mod quick;
 pub mod schema;
 
 use serde_json::Value;

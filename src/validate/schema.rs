@@ -17,11 +17,12 @@ use crate::findings::{Finding, Source, escape_pointer_token};
 
 macro_rules! vendored {
     ($($type_name:literal => $file:literal),* $(,)?) => {
-        &[$(($type_name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/", $file)))),*]
+        &[$(($type_name, include_str!(concat!(env!("OUT_DIR"), "/schemas/", $file)))),*]
     };
 }
 
-/// The vendored schemas: (type name, schema JSON text).
+/// The vendored schemas: (type name, schema JSON text), as `build.rs` slims them (prose and
+/// `handlers` dropped, every validation keyword kept).
 pub const VENDORED: &[(&str, &str)] = vendored!(
     "AWS::CloudWatch::Alarm" => "aws-cloudwatch-alarm.json",
     "AWS::CloudWatch::Dashboard" => "aws-cloudwatch-dashboard.json",
@@ -390,6 +391,11 @@ fn normalise_patterns(v: &mut Value) {
     }
 }
 
+/// A schema's `pattern` as the validators see it (see [`normalise_patterns`]).
+pub(super) fn normalised_pattern(p: &str) -> String {
+    python_regex_to_ecma(p)
+}
+
 fn python_regex_to_ecma(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
     let mut chars = p.chars();
@@ -440,6 +446,20 @@ fn compile(mut raw: Value) -> Result<Validator, String> {
         })
         .build(raw)
         .map_err(|e| e.to_string())
+}
+
+/// Whether one of the AWS keywords holds for `instance`, exactly as the keyword compiled into
+/// the validators decides; None when the keyword's argument is malformed.
+pub(super) fn custom_keyword_holds(keyword: &str, arg: &Value, instance: &Value) -> Option<bool> {
+    let failure = match keyword {
+        "requiredXor" => RequiredXor(names(arg).ok()?).check(instance),
+        "requiredOr" => RequiredOr(names(arg).ok()?).check(instance),
+        "dependentExcluded" => DependentExcluded(dependency_map(arg).ok()?).check(instance),
+        "dependentRequired" => DependentRequired(dependency_map(arg).ok()?).check(instance),
+        "uniqueKeys" => UniqueKeys(names(arg).ok()?).check(instance),
+        _ => return None,
+    };
+    Some(failure.is_none())
 }
 
 fn names(v: &Value) -> Result<Vec<String>, ValidationError<'static>> {
@@ -664,7 +684,7 @@ fn prefix_items_factory<'a>(
 /// reaches few of them, while compiling all of them up front was two thirds of the schemas'
 /// compile time. Same dialect as the built-in keyword (ECMA-262 translated by `jsonschema-regex`,
 /// matched by fancy-regex); a test compiles every vendored pattern.
-struct LazyPattern {
+pub(super) struct LazyPattern {
     source: String,
     regex: OnceLock<Option<crate::regex::Rx>>,
 }
@@ -674,7 +694,7 @@ struct LazyPattern {
 const DOES_NOT_MATCH: &str = " does not match ";
 
 impl LazyPattern {
-    fn new(source: &str) -> Self {
+    pub(super) fn new(source: &str) -> Self {
         LazyPattern {
             source: source.to_string(),
             regex: OnceLock::new(),
@@ -695,10 +715,12 @@ impl LazyPattern {
     /// Non-strings pass (`pattern` only constrains strings); so does a pattern that does not
     /// compile (none of the vendored ones: a test checks).
     fn matches(&self, instance: &Value) -> bool {
-        match (instance.as_str(), self.regex()) {
-            (Some(s), Some(re)) => re.is_match(s),
-            _ => true,
-        }
+        instance.as_str().is_none_or(|s| self.matches_str(s))
+    }
+
+    /// Whether `s` matches (a pattern that does not compile matches everything).
+    pub(super) fn matches_str(&self, s: &str) -> bool {
+        self.regex().is_none_or(|re| re.is_match(s))
     }
 }
 
@@ -1106,6 +1128,79 @@ pub fn validate_properties(
                 .actual(type_name_of(props)),
         ];
     }
+    let variants = if_variants(props);
+    let mut out = Vec::new();
+    // Most resources are valid: the interpreter over the raw schema says so without compiling a
+    // validator; anything else (and every finding's wording) comes from the validator.
+    if !surely_valid(schema, props, &variants) {
+        out = schema_errors_with_variants(schema, stack, &base, props, &variants);
+    }
+    for path in schema.read_only_properties() {
+        let parts: Vec<&str> = path.split('/').collect();
+        read_only_hits(props, &parts, &base, &mut |pointer| {
+            out.push(
+                Finding::new(
+                    Source::Schema,
+                    stack,
+                    pointer,
+                    format!("read-only property `{path}` cannot be set in a template"),
+                )
+                .fix("remove it; read it with Fn::GetAtt instead"),
+            );
+        });
+    }
+    out
+}
+
+/// Each `Fn::If` once per branch (the other intrinsics stay skipped), so a value chosen by a
+/// condition is checked too; `Ref: AWS::NoValue` removes the property: (variant, condition,
+/// which branch).
+fn if_variants(props: &Value) -> Vec<(Value, String, &'static str)> {
+    let mut ifs = Vec::new();
+    find_ifs(props, &mut Vec::new(), &mut ifs);
+    let mut variants = Vec::new();
+    for (path, condition, branches) in ifs.into_iter().take(MAX_IF_VARIANTS) {
+        for (branch, when) in branches.iter().zip(["true", "false"]) {
+            let mut variant = props.clone();
+            let no_value = branch.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue");
+            if no_value {
+                remove_at(&mut variant, &path);
+            } else if let Some(slot) = at_mut(&mut variant, &path) {
+                *slot = branch.clone();
+            }
+            variants.push((variant, condition.clone(), when));
+        }
+    }
+    variants
+}
+
+/// Whether [`super::quick`] is sure the validator reports nothing for `props` and its variants.
+fn surely_valid(schema: &ResourceSchema, props: &Value, variants: &[(Value, String, &str)]) -> bool {
+    super::quick::surely_valid(schema.raw(), props)
+        && variants
+            .iter()
+            .all(|(v, _, _)| super::quick::surely_valid(schema.raw(), v))
+}
+
+/// The compiled validator's findings for `props` (a properties object) and its `Fn::If`
+/// variants: what [`validate_properties`] reports when [`super::quick`] is not sure.
+#[cfg(test)]
+pub(super) fn validator_findings(schema: &ResourceSchema, props: &Value) -> (bool, Vec<Finding>) {
+    let variants = if_variants(props);
+    (
+        surely_valid(schema, props, &variants),
+        schema_errors_with_variants(schema, "S", "/P", props, &variants),
+    )
+}
+
+/// The compiled validator's findings for `props` and its `Fn::If` variants.
+fn schema_errors_with_variants(
+    schema: &ResourceSchema,
+    stack: &str,
+    base: &str,
+    props: &Value,
+    variants: &[(Value, String, &str)],
+) -> Vec<Finding> {
     let present: Vec<&str> = props
         .as_object()
         .map(|m| m.keys().map(String::as_str).collect())
@@ -1122,44 +1217,17 @@ pub fn validate_properties(
             )];
         }
     };
-    let mut out = schema_errors(validator, props, stack, &base);
-    // Each `Fn::If` once per branch (the other intrinsics stay skipped), so a value chosen by a
-    // condition is checked too; `Ref: AWS::NoValue` removes the property.
-    let mut ifs = Vec::new();
-    find_ifs(props, &mut Vec::new(), &mut ifs);
-    for (path, condition, branches) in ifs.into_iter().take(MAX_IF_VARIANTS) {
-        for (branch, when) in branches.iter().zip(["true", "false"]) {
-            let mut variant = props.clone();
-            let no_value = branch.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue");
-            if no_value {
-                remove_at(&mut variant, &path);
-            } else if let Some(slot) = at_mut(&mut variant, &path) {
-                *slot = branch.clone();
-            }
-            for f in schema_errors(validator, &variant, stack, &base) {
-                if !out
-                    .iter()
-                    .any(|o| o.pointer == f.pointer && o.message.starts_with(&f.message))
-                {
-                    let message = format!("{} (when condition `{condition}` is {when})", f.message);
-                    out.push(Finding { message, ..f });
-                }
+    let mut out = schema_errors(validator, props, stack, base);
+    for (variant, condition, when) in variants {
+        for f in schema_errors(validator, variant, stack, base) {
+            if !out
+                .iter()
+                .any(|o| o.pointer == f.pointer && o.message.starts_with(&f.message))
+            {
+                let message = format!("{} (when condition `{condition}` is {when})", f.message);
+                out.push(Finding { message, ..f });
             }
         }
-    }
-    for path in schema.read_only_properties() {
-        let parts: Vec<&str> = path.split('/').collect();
-        read_only_hits(props, &parts, &base, &mut |pointer| {
-            out.push(
-                Finding::new(
-                    Source::Schema,
-                    stack,
-                    pointer,
-                    format!("read-only property `{path}` cannot be set in a template"),
-                )
-                .fix("remove it; read it with Fn::GetAtt instead"),
-            );
-        });
     }
     out
 }
