@@ -38,7 +38,9 @@ pub fn check_synthesis(synthesis: &Synthesis, rules: &RuleSet) -> Result<Vec<Tem
 /// per stack in synthesis order: they can run while the rules are still being parsed.
 pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
     // Templates are independent: checked on every core, reported in synthesis order.
-    let mut out = crate::par::map(&synthesis.stacks, |stack| {
+    // Biggest templates first (see `par::map_largest_first`).
+    let size = |stack: &crate::synth::SynthesizedStack| stack.rendered().text.len();
+    let mut out = crate::par::map_largest_first(&synthesis.stacks, size, |stack| {
         let line_of = |p: &str| stack.rendered().line_of(p);
         let mut check = check_structure(&stack.name, &stack.value, stack.rendered().text.len(), &line_of);
         if let Some(mut f) = limits::check_stack_name(&stack.name) {
@@ -68,7 +70,8 @@ pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
 /// Adds every enabled rule's result to `checks` (from [`structure_checks`] on the same
 /// synthesis), templates spread over the cores.
 pub fn rule_checks(synthesis: &Synthesis, checks: &mut [TemplateCheck], rules: &RuleSet) -> Result<(), RulesError> {
-    let runs = crate::par::map(&synthesis.stacks, |stack| {
+    let size = |stack: &crate::synth::SynthesizedStack| stack.rendered().text.len();
+    let runs = crate::par::map_largest_first(&synthesis.stacks, size, |stack| {
         ruleset::run(rules, &stack.name, &stack.value, &|p: &str| stack.rendered().line_of(p))
     });
     for (check, run) in checks.iter_mut().zip(runs) {
