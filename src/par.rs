@@ -45,8 +45,7 @@ fn map_in_order<T: Sync, R: Send>(items: &[T], order: &[usize], f: impl Fn(&T) -
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
     let work = || {
-        loop {
-            let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let Some(item) = items.get(i) else { break };
             let r = f(item);
             if let Ok(mut slots) = results.lock()
