@@ -1,6 +1,8 @@
 //! Regular expressions shared by the Guard engine (rule literals like `/^arn:/`) and the resource
 //! schemas (`pattern`): compiled lazily, once per distinct source for the whole process.
 
+mod ascii;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -22,6 +24,8 @@ pub struct Rx {
 #[derive(Debug)]
 struct Compiled {
     ascii: bool,
+    /// The backtracker of [`ascii`], for patterns in its subset.
+    fast: OnceLock<Option<ascii::Program>>,
     lite: OnceLock<Option<regex_lite::Regex>>,
     full: OnceLock<Option<fancy_regex::Regex>>,
     /// Answers already given for short texts: the same IAM actions, ARNs and names come back
@@ -47,6 +51,7 @@ impl Rx {
             .or_insert_with(|| {
                 Arc::new(Compiled {
                     ascii: source.is_ascii(),
+                    fast: OnceLock::new(),
                     lite: OnceLock::new(),
                     full: OnceLock::new(),
                     seen: Mutex::default(),
@@ -78,6 +83,15 @@ impl Rx {
         let c = &self.compiled;
         if c.ascii
             && s.is_ascii()
+            && let Some(program) = c
+                .fast
+                .get_or_init(|| ascii_source(&self.source).and_then(|src| ascii::Program::parse(&src)))
+            && let Some(answer) = program.is_match(s)
+        {
+            return answer;
+        }
+        if c.ascii
+            && s.is_ascii()
             && let Some(re) = c
                 .lite
                 .get_or_init(|| ascii_source(&self.source).and_then(|src| regex_lite::Regex::new(&src).ok()))
@@ -92,6 +106,17 @@ impl Rx {
             .full
             .get_or_init(|| fancy_regex::Regex::new(&self.source).ok())
             .as_ref()
+    }
+
+    /// The regex, when its source is surely valid without asking the full engine: the small
+    /// matcher of [`ascii`] parses only a subset of the syntax, all of which fancy-regex
+    /// accepts (a test checks). The parsed program is kept for the first match.
+    pub fn if_surely_valid(source: &str) -> Option<Rx> {
+        let program = ascii::Program::parse(source)?;
+        let rx = Rx::new(source);
+        // A source the subset parses has no `\p{..}` for `ascii_source` to rewrite.
+        let _ = rx.compiled.fast.set(Some(program));
+        Some(rx)
     }
 
     /// Whether the full engine accepts the source.

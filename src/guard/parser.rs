@@ -665,6 +665,10 @@ impl<'s> Parser<'s> {
 
     fn regex(&self, src: &str) -> PResult<Rx> {
         // Syntax is checked now (a located parse error); compiling waits for the first match.
+        // Patterns in the small matcher's subset are valid without asking the full parser.
+        if let Some(rx) = Rx::if_surely_valid(src) {
+            return Ok(rx);
+        }
         match fancy_regex::Expr::parse_tree(src) {
             Ok(_) => Ok(Rx::new(src)),
             Err(e) => Err(GuardError::parse(
