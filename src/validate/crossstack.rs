@@ -71,32 +71,48 @@ fn substitute(text: &str, stack: &str, vars: Option<&serde_json::Map<String, Val
 }
 
 /// Every `Fn::ImportValue` under `v`: (pointer to the `Fn::ImportValue` key, its argument).
-fn imports<'a>(v: &'a Value, pointer: &mut String, out: &mut Vec<(String, &'a Value)>) {
-    let len = pointer.len();
+/// `path` holds the keys and indices above `v`; a pointer is only written for a hit.
+fn imports<'a>(v: &'a Value, path: &mut Vec<Step<'a>>, out: &mut Vec<(String, &'a Value)>) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                push_pointer_segment(pointer, k);
                 if k == "Fn::ImportValue" && map.len() == 1 {
-                    out.push((pointer.clone(), child));
+                    let mut pointer = String::new();
+                    for step in path.iter() {
+                        match step {
+                            Step::Key(k) => push_pointer_segment(&mut pointer, k),
+                            Step::Index(i) => {
+                                let _ = write!(pointer, "/{i}");
+                            }
+                        }
+                    }
+                    push_pointer_segment(&mut pointer, k);
+                    out.push((pointer, child));
                 }
                 if child.is_object() || child.is_array() {
-                    imports(child, pointer, out);
+                    path.push(Step::Key(k));
+                    imports(child, path, out);
+                    path.pop();
                 }
-                pointer.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 if item.is_object() || item.is_array() {
-                    let _ = write!(pointer, "/{i}");
-                    imports(item, pointer, out);
-                    pointer.truncate(len);
+                    path.push(Step::Index(i));
+                    imports(item, path, out);
+                    path.pop();
                 }
             }
         }
         _ => {}
     }
+}
+
+/// One level of the path [`imports`] walks.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 /// Checks the stacks of one environment, given in deploy order as (stack name, template).
@@ -142,7 +158,7 @@ pub fn check_environment(stacks: &[(&str, &Value)]) -> Vec<Finding> {
     }
     for (index, (stack, template)) in stacks.iter().enumerate() {
         let mut found = Vec::new();
-        imports(template, &mut String::new(), &mut found);
+        imports(template, &mut Vec::new(), &mut found);
         for (pointer, arg) in found {
             let Some(name) = resolve(arg, stack) else {
                 out.push(

@@ -82,7 +82,8 @@ pub struct ResourceSchema {
     read_only: Vec<String>,
     write_only: Vec<String>,
     attributes: Vec<String>,
-    unordered: Vec<String>,
+    /// Computed on first use (only `diff` asks; the walk over every subschema is not free).
+    unordered: OnceLock<Vec<String>>,
     validator: OnceLock<Result<Validator, String>>,
     /// Validators compiled with only some top-level properties' subschemas (see
     /// [`ResourceSchema::validator_for`]): (the properties kept, the validator).
@@ -124,14 +125,6 @@ impl ResourceSchema {
         }
         attributes.sort();
         attributes.dedup();
-        let mut unordered = Vec::new();
-        if let Some(props) = raw.get("properties").and_then(Value::as_object) {
-            for (name, sub) in props {
-                collect_unordered(&raw, sub, name, &mut unordered, 0);
-            }
-        }
-        unordered.sort();
-        unordered.dedup();
         let mut referenced = Vec::new();
         referenced_properties(&raw, &mut referenced);
         ResourceSchema {
@@ -142,7 +135,7 @@ impl ResourceSchema {
             read_only,
             write_only,
             attributes,
-            unordered,
+            unordered: OnceLock::new(),
             validator: OnceLock::new(),
             narrowed: Mutex::new(Vec::new()),
             referenced,
@@ -187,12 +180,24 @@ impl ResourceSchema {
     /// Array properties whose order does not matter (`insertionOrder: false`), e.g. `Tags`,
     /// `Stages/*/Actions/*/InputArtifacts`: a diff should compare them as sets.
     pub fn unordered_property_paths(&self) -> &[String] {
-        &self.unordered
+        self.unordered.get_or_init(|| {
+            let mut unordered = Vec::new();
+            if let Some(props) = self.raw.get("properties").and_then(Value::as_object) {
+                for (name, sub) in props {
+                    collect_unordered(&self.raw, sub, name, &mut unordered, 0);
+                }
+            }
+            unordered.sort();
+            unordered.dedup();
+            unordered
+        })
     }
 
     /// Whether the array at `path` (concrete indices allowed: `A/0/B`) is unordered.
     pub fn is_unordered(&self, path: &[&str]) -> bool {
-        self.unordered.iter().any(|pattern| path_matches(pattern, path))
+        self.unordered_property_paths()
+            .iter()
+            .any(|pattern| path_matches(pattern, path))
     }
 
     /// The replacement verdict for a change at `path` (segments relative to `Properties`,
@@ -1059,33 +1064,52 @@ fn schema_errors(validator: &Validator, props: &Value, stack: &str, base: &str) 
     out
 }
 
-/// `Fn::If` nodes not inside another intrinsic: (path, condition, [if true, if false]).
-fn find_ifs(v: &Value, path: &mut Vec<Segment>, out: &mut Vec<(Vec<Segment>, String, [Value; 2])>) {
+/// `Fn::If` nodes not inside another intrinsic: (path, condition, [if true, if false]). The
+/// path is kept borrowed while walking (every node of every resource is visited, and almost
+/// none is an `Fn::If`).
+fn find_ifs<'v>(v: &'v Value, path: &mut Vec<Step<'v>>, out: &mut Vec<(Vec<Segment>, String, [Value; 2])>) {
     if super::intrinsics::is_intrinsic(v) {
         if let Some(Value::Array(args)) = v.get("Fn::If")
             && let [Value::String(c), a, b] = args.as_slice()
         {
-            out.push((path.clone(), c.clone(), [a.clone(), b.clone()]));
+            let owned = path
+                .iter()
+                .map(|step| match step {
+                    Step::Key(k) => Segment::Key((*k).to_string()),
+                    Step::Index(i) => Segment::Index(*i),
+                })
+                .collect();
+            out.push((owned, c.clone(), [a.clone(), b.clone()]));
         }
         return;
     }
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                path.push(Segment::Key(k.clone()));
-                find_ifs(child, path, out);
-                path.pop();
+                if child.is_object() || child.is_array() {
+                    path.push(Step::Key(k));
+                    find_ifs(child, path, out);
+                    path.pop();
+                }
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                path.push(Segment::Index(i));
-                find_ifs(child, path, out);
-                path.pop();
+                if child.is_object() || child.is_array() {
+                    path.push(Step::Index(i));
+                    find_ifs(child, path, out);
+                    path.pop();
+                }
             }
         }
         _ => {}
     }
+}
+
+/// A [`Segment`] borrowed from the document.
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
 }
 
 fn remove_at(root: &mut Value, path: &[Segment]) {
