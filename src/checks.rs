@@ -3,7 +3,7 @@
 
 use crate::findings::{Finding, Source};
 use crate::ruleset::{self, RuleRun, RuleSet, RulesError};
-use crate::synth::Synthesis;
+use crate::synth::{Synthesis, SynthesizedStack};
 use crate::validate::{self, crossstack, limits};
 use serde_json::Value;
 
@@ -39,17 +39,28 @@ pub fn check_synthesis(synthesis: &Synthesis, rules: &RuleSet) -> Result<Vec<Tem
 pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
     // Templates are independent: checked on every core, reported in synthesis order.
     // Biggest templates first (see `par::map_largest_first`).
-    let size = |stack: &crate::synth::SynthesizedStack| stack.rendered().text.len();
-    let mut out = crate::par::map_largest_first(&synthesis.stacks, size, |stack| {
-        let line_of = |p: &str| stack.rendered().line_of(p);
-        let mut check = check_structure(&stack.name, &stack.value, stack.rendered().text.len(), &line_of);
-        if let Some(mut f) = limits::check_stack_name(&stack.name) {
-            f.line = line_of(&f.pointer);
-            check.findings.push(f);
-        }
-        check
-    });
-    // Cross-stack: every import has an export in an earlier stack of the same environment.
+    let mut out = crate::par::map_largest_first(&synthesis.stacks, template_size, structure_check);
+    cross_stack_checks(synthesis, &mut out);
+    out
+}
+
+fn template_size(stack: &SynthesizedStack) -> usize {
+    stack.rendered().text.len()
+}
+
+/// [`check_structure`] and the stack name's limits, on one synthesized stack.
+fn structure_check(stack: &SynthesizedStack) -> TemplateCheck {
+    let line_of = |p: &str| stack.rendered().line_of(p);
+    let mut check = check_structure(&stack.name, &stack.value, stack.rendered().text.len(), &line_of);
+    if let Some(mut f) = limits::check_stack_name(&stack.name) {
+        f.line = line_of(&f.pointer);
+        check.findings.push(f);
+    }
+    check
+}
+
+/// Cross-stack: every import has an export in an earlier stack of the same environment.
+fn cross_stack_checks(synthesis: &Synthesis, out: &mut [TemplateCheck]) {
     for env in &synthesis.environments {
         let stacks: Vec<(&str, &Value)> = synthesis
             .stacks
@@ -58,13 +69,89 @@ pub fn structure_checks(synthesis: &Synthesis) -> Vec<TemplateCheck> {
             .map(|s| (s.name.as_str(), &s.value))
             .collect();
         for mut f in crossstack::check_environment(&stacks) {
-            if let Some((i, s)) = synthesis.stacks.iter().enumerate().find(|(_, s)| s.name == f.stack) {
+            if let Some((i, s)) = synthesis.stacks.iter().enumerate().find(|(_, s)| s.name == f.stack)
+                && let Some(check) = out.get_mut(i)
+            {
                 f.line = s.rendered().line_of(&f.pointer);
-                out[i].findings.push(f);
+                check.findings.push(f);
             }
         }
     }
-    out
+}
+
+/// Every check on a synthesis while `parse` produces the rules on a thread of its own: the
+/// checks that need no rules start at once, and the rule checks follow on the same workers as
+/// soon as the rules are there (no barrier between the two kinds, no second set of threads).
+/// Returns the checks in synthesis order, and the rules.
+///
+/// # Errors
+/// The rules' parse error, or the first evaluation error.
+pub fn check_synthesis_parsing(
+    synthesis: &Synthesis,
+    parse: impl FnOnce() -> Result<RuleSet, RulesError> + Send,
+) -> Result<(Vec<TemplateCheck>, RuleSet), RulesError> {
+    enum Task {
+        Structure,
+        Rules,
+    }
+    enum Done {
+        Structure(TemplateCheck),
+        Rules(Result<Vec<RuleRun>, RulesError>),
+        /// The rules did not parse (or their thread panicked): nothing to run.
+        NoRules,
+    }
+    // None: the parsing thread panicked (its payload is in `panicked`, resumed below).
+    let parsed: std::sync::OnceLock<Option<Result<RuleSet, RulesError>>> = std::sync::OnceLock::new();
+    let panicked = std::sync::Mutex::new(None);
+    let tasks: Vec<(Task, &SynthesizedStack)> = synthesis
+        .stacks
+        .iter()
+        .map(|s| (Task::Structure, s))
+        .chain(synthesis.stacks.iter().map(|s| (Task::Rules, s)))
+        .collect();
+    // Structure checks first (they need no rules), each kind biggest template first.
+    let rank = |(task, stack): &(Task, &SynthesizedStack)| (matches!(task, Task::Structure), template_size(stack));
+    let done = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse));
+            let result = result.map_err(|payload| {
+                if let Ok(mut slot) = panicked.lock() {
+                    *slot = Some(payload);
+                }
+            });
+            let _ = parsed.set(result.ok());
+        });
+        crate::par::map_largest_first(&tasks, rank, |(task, stack)| match task {
+            Task::Structure => Done::Structure(structure_check(stack)),
+            Task::Rules => match parsed.wait() {
+                Some(Ok(rules)) => Done::Rules(ruleset::run(rules, &stack.name, &stack.value, &|p: &str| {
+                    stack.rendered().line_of(p)
+                })),
+                _ => Done::NoRules,
+            },
+        })
+    });
+    if let Some(payload) = panicked.into_inner().ok().flatten() {
+        std::panic::resume_unwind(payload);
+    }
+    // The scope joined the parsing thread, which sets the result unless it panicked.
+    let rules = parsed.into_inner().flatten().ok_or(RulesError::Empty {
+        path: "built-in rules".into(),
+    })??;
+    let mut checks = Vec::with_capacity(synthesis.stacks.len());
+    let mut runs = Vec::with_capacity(synthesis.stacks.len());
+    for d in done {
+        match d {
+            Done::Structure(check) => checks.push(check),
+            Done::Rules(run) => runs.push(run?),
+            Done::NoRules => runs.push(Vec::new()),
+        }
+    }
+    for (check, run) in checks.iter_mut().zip(runs) {
+        check.rules = run;
+    }
+    cross_stack_checks(synthesis, &mut checks);
+    Ok((checks, rules))
 }
 
 /// Adds every enabled rule's result to `checks` (from [`structure_checks`] on the same

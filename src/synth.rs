@@ -46,28 +46,52 @@ pub enum SynthError {
 
 /// Builds and renders the stacks of `envs` (every environment when empty).
 pub fn synthesize(config: &Config, envs: &[String]) -> Result<Synthesis, SynthError> {
+    build(config, envs, false)
+}
+
+/// [`synthesize`], every template rendered too (what `synth` writes): each environment is built
+/// and rendered on its own core.
+///
+/// # Errors
+/// As [`synthesize`].
+pub fn synthesize_rendered(config: &Config, envs: &[String]) -> Result<Synthesis, SynthError> {
+    build(config, envs, true)
+}
+
+fn build(config: &Config, envs: &[String], render_now: bool) -> Result<Synthesis, SynthError> {
     let selected = config.select(envs)?;
+    // Environments are independent: built in parallel, kept in config order.
+    let built = crate::par::map(
+        &selected,
+        |&(env_name, env)| -> Result<Vec<SynthesizedStack>, SynthError> {
+            let mut out = Vec::new();
+            for stack in stacks::build_environment(env_name, env)? {
+                let value = stack.template.to_value();
+                let synthesized = SynthesizedStack {
+                    environment: env_name.to_string(),
+                    kind: stack.kind,
+                    file: format!("{env_name}/{}.template.json", stack.name),
+                    name: stack.name,
+                    value,
+                    rendered: OnceLock::new(),
+                    capabilities: stack.capabilities,
+                    region: env.region.clone(),
+                    account: env.account.clone(),
+                };
+                if render_now {
+                    synthesized.rendered();
+                }
+                out.push(synthesized);
+            }
+            Ok(out)
+        },
+    );
     let mut stacks_out = Vec::new();
-    let mut environments = Vec::new();
-    for (env_name, env) in selected {
-        environments.push(env_name.to_string());
-        for stack in stacks::build_environment(env_name, env)? {
-            let value = stack.template.to_value();
-            stacks_out.push(SynthesizedStack {
-                environment: env_name.to_string(),
-                kind: stack.kind,
-                file: format!("{env_name}/{}.template.json", stack.name),
-                name: stack.name,
-                value,
-                rendered: OnceLock::new(),
-                capabilities: stack.capabilities,
-                region: env.region.clone(),
-                account: env.account.clone(),
-            });
-        }
+    for stacks in built {
+        stacks_out.extend(stacks?);
     }
     Ok(Synthesis {
-        environments,
+        environments: selected.iter().map(|(name, _)| name.to_string()).collect(),
         stacks: stacks_out,
     })
 }

@@ -1,5 +1,5 @@
 use crate::cache::VerdictCache;
-use crate::checks::{TemplateCheck, rule_checks, structure_checks};
+use crate::checks::{TemplateCheck, check_synthesis_parsing};
 use crate::cli::SynthArgs;
 use crate::error::{Error, Exit};
 use crate::findings::Severity;
@@ -9,11 +9,7 @@ use std::io::Write;
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     let config = config::load(args.config.config.as_deref())?;
-    let synthesis = synth::synthesize(&config, &args.envs)?;
-    crate::par::map(&synthesis.stacks, |s| {
-        s.rendered();
-    });
-
+    let synthesis = synth::synthesize_rendered(&config, &args.envs)?;
     let cache = if args.no_cache { None } else { VerdictCache::from_env() };
     let key = cache.as_ref().map(|c| {
         c.key(
@@ -32,11 +28,9 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         None => {
             // The built-in rules are parsed on another thread while the checks that need no
             // rules (schemas, limits, cross-stack) run.
-            let rules =
-                std::thread::spawn(|| RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new())));
-            let mut checks = structure_checks(&synthesis);
-            let rules = rules.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-            rule_checks(&synthesis, &mut checks, &rules)?;
+            let (checks, rules) = check_synthesis_parsing(&synthesis, || {
+                RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()))
+            })?;
             let (summary, failed) = findings_summary(&checks);
             eprint!("{summary}");
             if failed {
@@ -62,6 +56,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
             if let (Some(c), Some(k)) = (&cache, &key) {
                 c.put(k, &summary);
             }
+            super::keep_until_exit((checks, rules));
         }
     }
 
@@ -94,9 +89,8 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         }
         return Ok(Exit::Violations);
     }
-    output::write(&args.out, &files)?;
-    eprintln!(
-        "wrote {} templates for {} ({}), and {out_display}/{}",
+    let what = format!(
+        "{} templates for {} ({}), and {out_display}/{}",
         synthesis.stacks.len(),
         if synthesis.environments.len() == 1 {
             "1 environment".to_string()
@@ -106,6 +100,15 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         synthesis.environments.join(", "),
         output::MANIFEST
     );
+    // A directory that already holds exactly these bytes is left alone: nothing to swap, and
+    // unchanged files keep their modification times (build tools and editors see no change).
+    if output::stale(&args.out, &files).is_empty() {
+        eprintln!("unchanged: {what} (nothing written)");
+    } else {
+        output::write(&args.out, &files)?;
+        eprintln!("wrote {what}");
+    }
+    super::keep_until_exit((synthesis, files));
     Ok(Exit::Ok)
 }
 

@@ -114,11 +114,36 @@ fn one_environment_keeps_the_others() {
     let o = synth_into(dir.path(), &["--env", "production"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("wrote 3 templates for 1 environment (production)"),
+        stderr(&o).contains("unchanged: 3 templates for 1 environment (production)"),
         "{}",
         stderr(&o)
     );
     assert_eq!(tree(&dir.path().join("templates")), before);
+}
+
+/// A synth whose output is already in place writes nothing (modification times stay); one
+/// that changes a single byte swaps the whole directory in.
+#[test]
+fn unchanged_output_is_not_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(synth_into(dir.path(), &[]).status.success());
+    let manifest = dir.path().join("templates/manifest.json");
+    let core = dir.path().join("templates/test/KiroPipelineCoreTest.template.json");
+    let modified = |p: &std::path::Path| fs::metadata(p).unwrap().modified().unwrap();
+    let before = (modified(&manifest), modified(&core));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let o = synth_into(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(nothing written)"), "{}", stderr(&o));
+    assert_eq!((modified(&manifest), modified(&core)), before);
+
+    let text = fs::read_to_string(&core).unwrap();
+    fs::write(&core, text.replacen("\"Resources\"", "\"Resources\" ", 1)).unwrap();
+    let o = synth_into(dir.path(), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wrote 9 templates"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&core).unwrap(), text);
+    assert_ne!(modified(&manifest), before.0, "the whole directory is swapped in");
 }
 
 #[test]
