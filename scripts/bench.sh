@@ -13,10 +13,13 @@ n=${N:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# best/median/mean wall milliseconds of a command run $n times
+# best/median/mean wall milliseconds of a command run $n times; $prep (a shell command, not
+# timed) runs before each run when set.
+prep=
 measure() {
   local total=0 start end us all=()
   for _ in $(seq "$n"); do
+    if [ -n "$prep" ]; then eval "$prep"; fi
     start=$(date +%s%N)
     "$@" > /dev/null 2>&1 || true
     end=$(date +%s%N)
@@ -32,11 +35,17 @@ measure() {
 peak() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
 
 echo "machine: $(nproc) cores, $(uname -m); $n runs each"
-echo "synth, cold (9 templates + manifest written, every check run): $(measure env KIRO_NO_CACHE=1 $bin synth --out "$work/t")"
-echo "  peak memory: $(peak env KIRO_NO_CACHE=1 $bin synth --out "$work/t") KiB"
+echo "floor: starting and timing a process that does nothing (/bin/true): $(measure /bin/true)"
+export KIRO_NO_CACHE=1
+prep='rm -rf "$work/fresh"'
+echo "synth, cold, into an empty directory (every check run, 9 templates + manifest written): $(measure $bin synth --out "$work/fresh")"
+prep=
+echo "  peak memory: $(peak $bin synth --out "$work/t") KiB"
+echo "synth, cold, output already up to date (every check run, files compared, none written): $(measure $bin synth --out "$work/t")"
+unset KIRO_NO_CACHE
 export KIRO_CACHE_DIR="$work/cache"
 "$bin" synth --out "$work/t" 2>/dev/null
-echo "synth, unchanged templates (verdict cached, files written):    $(measure $bin synth --out "$work/t")"
+echo "synth again, verdict cached (files compared, none written):    $(measure $bin synth --out "$work/t")"
 echo "  peak memory: $(peak $bin synth --out "$work/t") KiB"
 unset KIRO_CACHE_DIR
 "$bin" synth --out "$work/t" 2>/dev/null

@@ -129,7 +129,8 @@ Examples:
   kiro-infra synth --check                           exit 3 and list the files when templates/ is stale
 
 Nothing is written unless every template passes the schema, limit and rule checks; the output
-directory is replaced atomically (never a mix of old and new files).")]
+directory is replaced atomically (never a mix of old and new files), or left untouched when it
+already holds exactly these files (\"unchanged: ... (nothing written)\").")]
 pub struct SynthArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
