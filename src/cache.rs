@@ -73,6 +73,12 @@ impl VerdictCache {
     }
 
     /// The stored report of a passing verdict, if any.
+    /// Whether the cache holds no verdict at all (a fresh machine, a cleared cache): then no
+    /// lookup can hit, and a caller may start the work a miss needs before it has the key.
+    pub fn is_empty(&self) -> bool {
+        std::fs::read_dir(&self.dir).map_or(true, |mut entries| entries.next().is_none())
+    }
+
     pub fn get(&self, key: &str) -> Option<String> {
         let text = std::fs::read_to_string(self.dir.join(key)).ok()?;
         // The first line repeats the key: a truncated or foreign file is a miss.
@@ -136,7 +142,10 @@ mod tests {
         let cache = VerdictCache::at(dir.path(), "v1 100 5");
         let key = cache.key([("a.json", "{}"), ("b.json", "[]")]);
         assert_eq!(cache.get(&key), None);
+        assert!(cache.is_empty());
+        assert!(VerdictCache::at(&dir.path().join("missing"), "v1 100 5").is_empty());
         cache.put(&key, "checked 2 templates\n");
+        assert!(!cache.is_empty());
         assert_eq!(cache.get(&key).as_deref(), Some("checked 2 templates\n"));
         // Any change of a text, a name, their split, the order or the binary is another key.
         for other in [

@@ -7,10 +7,20 @@ use crate::ruleset::RuleSet;
 use crate::{config, output, synth};
 use std::io::Write;
 
+fn builtin_rules() -> Result<RuleSet, crate::ruleset::RulesError> {
+    RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()))
+}
+
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
+    let cache = if args.no_cache { None } else { VerdictCache::from_env() };
+    // With no stored verdict that could answer (no cache, or an empty one) the checks will run:
+    // the built-in rules are parsed from now on, on the core that loading the config leaves idle.
+    let early_rules = cache
+        .as_ref()
+        .is_none_or(VerdictCache::is_empty)
+        .then(|| std::thread::spawn(builtin_rules));
     let config = config::load(args.config.config.as_deref())?;
     let synthesis = synth::synthesize_rendered(&config, &args.envs)?;
-    let cache = if args.no_cache { None } else { VerdictCache::from_env() };
     let key = cache.as_ref().map(|c| {
         c.key(
             synthesis
@@ -28,8 +38,9 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         None => {
             // The built-in rules are parsed on another thread while the checks that need no
             // rules (schemas, limits, cross-stack) run.
-            let (checks, rules) = check_synthesis_parsing(&synthesis, || {
-                RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()))
+            let (checks, rules) = check_synthesis_parsing(&synthesis, move || match early_rules {
+                Some(parsing) => parsing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                None => builtin_rules(),
             })?;
             let (summary, failed) = findings_summary(&checks);
             eprint!("{summary}");
