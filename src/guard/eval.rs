@@ -237,6 +237,16 @@ struct Ev<'a> {
     /// Per conjunction (by address): `quiet[i]` is whether every clause from disjunction `i`
     /// on is a [`quiet_clause`] (see [`Ev::quiet_after`]).
     quiet: RefCell<HashMap<usize, Rc<[bool]>>>,
+    /// Per map of the document (by address) and key: see [`Ev::preselected`].
+    key_index: RefCell<HashMap<(usize, &'a str), Rc<KeyIndex>>>,
+}
+
+/// The values of one map grouped by the string each holds at one key: the positions (in map
+/// order) of the values whose key holds each string, and of the others (not a map, key absent,
+/// not a string), which only the general path can judge.
+struct KeyIndex {
+    by_value: HashMap<String, Vec<usize>>,
+    other: Vec<usize>,
 }
 
 fn status_of(fails: usize, passes: usize) -> Status {
@@ -763,7 +773,51 @@ impl<'a> Ev<'a> {
             depth: Cell::new(0),
             regex_cache: RefCell::new(HashMap::default()),
             quiet: RefCell::new(HashMap::default()),
+            key_index: RefCell::new(HashMap::default()),
         }
+    }
+
+    /// `Resources.*[ Type == 'AWS::S3::Bucket' ... ]`, the opening of most rules, scans every
+    /// resource for every rule. When the filter after `.*` opens with `Key == 'literal'` and
+    /// nothing after that clause can raise an error (the condition of the fast path in
+    /// [`Ev::filter_pass`]), the values whose key holds another string cannot pass: this gives
+    /// the positions of the others, in map order, from an index built once per map and key.
+    fn preselected(&self, cur: &Val<'a>, next: Option<&'a QPart>) -> Option<(&'a super::value::GMap, Vec<usize>)> {
+        let Val::B(node) = cur else { return None };
+        let GVal::Map(map) = &node.val else { return None };
+        let Some(QPart::Filter(None, conj)) = next else {
+            return None;
+        };
+        let (key, lit) = conj.first().and_then(|d| key_equals_literal(d))?;
+        if !self.quiet_after(conj, 0) {
+            return None;
+        }
+        let slot = (std::ptr::from_ref(*node) as usize, key);
+        let known = self.key_index.borrow().get(&slot).cloned();
+        let index = known.unwrap_or_else(|| {
+            let mut index = KeyIndex {
+                by_value: HashMap::default(),
+                other: Vec::new(),
+            };
+            for (i, v) in map.values().enumerate() {
+                match &v.val {
+                    GVal::Map(inner) => match inner.get(key) {
+                        Some(Node { val: GVal::Str(s), .. }) => index.by_value.entry(s.clone()).or_default().push(i),
+                        _ => index.other.push(i),
+                    },
+                    _ => index.other.push(i),
+                }
+            }
+            let index = Rc::new(index);
+            self.key_index.borrow_mut().insert(slot, Rc::clone(&index));
+            index
+        });
+        let matching = index.by_value.get(lit).map_or(&[][..], Vec::as_slice);
+        let mut positions = Vec::with_capacity(matching.len() + index.other.len());
+        positions.extend_from_slice(matching);
+        positions.extend_from_slice(&index.other);
+        positions.sort_unstable();
+        Some((map, positions))
     }
 
     /// Whether every clause after disjunction `i` of `conj` can neither raise an error nor
@@ -1016,6 +1070,15 @@ impl<'a> Ev<'a> {
                             for (k, v) in es {
                                 self.capture(scope, n, k);
                                 self.retrieve(idx + 1, q, v.clone(), v, scope, conv, out)?;
+                            }
+                            return Ok(());
+                        }
+                        if let Some((map, positions)) = self.preselected(&cur, parts.get(idx + 1)) {
+                            if map.is_empty() {
+                                Self::unres(out, &cur, Why::EmptyMap);
+                            }
+                            for v in positions.iter().filter_map(|&p| map.get_index(p)) {
+                                self.retrieve(idx + 1, q, Val::B(v.1), Val::B(v.1), scope, conv, out)?;
                             }
                             return Ok(());
                         }
@@ -1871,6 +1934,50 @@ mod tests {
             statuses(src, data),
             vec![("R1".to_string(), Status::Fail), ("R2".to_string(), Status::Skip)]
         );
+    }
+
+    /// The type index behind `Resources.*[ Type == '...' ]` must pick what scanning every
+    /// value picks, odd values included (a string among the resources, no `Type`, a list
+    /// `Type`). Expected statuses: cfn-guard 3.2.1 `validate` on the same rules and data.
+    #[test]
+    fn type_preselection_gives_cfn_guards_verdicts() {
+        let src = "let b = Resources.*[ Type == 'Bucket' ]\n\
+                   rule Count when %b !empty { %b.Properties.N in [1, 2] }\n\
+                   rule Second { %b[1].Properties.N == 2 }\n\
+                   rule Third { %b[2] not exists }\n\
+                   let q = Resources.*[ Type == 'Queue' ]\n\
+                   rule Queue { %q.Properties.N == 9 }\n\
+                   let none = Resources.*[ Type == 'Topic' ]\n\
+                   rule None when %none !empty { %none.Properties.N == 0 }\n";
+        let mut data = json!({"Resources": {
+            "B1": {"Type": "Bucket", "Properties": {"N": 1}},
+            "Q": {"Type": "Queue", "Properties": {"N": 9}},
+            "Odd": "a string",
+            "NoType": {"Properties": {"N": 1}},
+            "ListType": {"Type": ["Bucket"], "Properties": {"N": 1}},
+            "B2": {"Type": "Bucket", "Properties": {"N": 2}},
+        }});
+        let expect = |list: [Status; 5]| {
+            ["Count", "Second", "Third", "Queue", "None"]
+                .iter()
+                .map(|n| n.to_string())
+                .zip(list)
+                .collect::<Vec<_>>()
+        };
+        use Status::{Fail, Pass, Skip};
+        assert_eq!(statuses(src, data.clone()), expect([Skip, Fail, Pass, Fail, Skip]));
+        if let Some(r) = data["Resources"].as_object_mut() {
+            r.shift_remove("Odd");
+        }
+        assert_eq!(statuses(src, data.clone()), expect([Pass, Fail, Pass, Pass, Skip]));
+        if let Some(r) = data["Resources"].as_object_mut() {
+            r.shift_remove("ListType");
+        }
+        assert_eq!(statuses(src, data), expect([Pass, Fail, Pass, Pass, Skip]));
+        let src = "let b = Resources.*[ Type == 'Bucket' ]\nrule R { %b empty }\n";
+        assert_eq!(one(src, json!({"Resources": [{"Type": "Bucket"}]})), Status::Pass);
+        assert_eq!(one(src, json!({"Resources": {}})), Status::Pass);
+        assert_eq!(one(src, json!({"Resources": {"A": {"Type": "Bucket"}}})), Status::Fail);
     }
 
     #[test]
