@@ -1049,6 +1049,19 @@ impl<'a> Ev<'a> {
                 let all_values = matches!(part, QPart::AllValues(_));
                 match &cur.val {
                     GVal::List(_) => {
+                        // A list of the document: its items borrowed, no list of handles built.
+                        if let Val::B(Node {
+                            val: GVal::List(items), ..
+                        }) = &cur
+                        {
+                            if items.is_empty() {
+                                Self::unres(out, &cur, Why::EmptyList);
+                            }
+                            for e in items {
+                                self.retrieve(idx + 1, q, Val::B(e), rroot.clone(), scope, conv, out)?;
+                            }
+                            return Ok(());
+                        }
                         let els = cur.elements();
                         if els.is_empty() {
                             Self::unres(out, &cur, Why::EmptyList);
@@ -1079,6 +1092,18 @@ impl<'a> Ev<'a> {
                             }
                             for v in positions.iter().filter_map(|&p| map.get_index(p)) {
                                 self.retrieve(idx + 1, q, Val::B(v.1), Val::B(v.1), scope, conv, out)?;
+                            }
+                            return Ok(());
+                        }
+                        if let Val::B(Node {
+                            val: GVal::Map(map), ..
+                        }) = &cur
+                        {
+                            if map.is_empty() {
+                                Self::unres(out, &cur, Why::EmptyMap);
+                            }
+                            for v in map.values() {
+                                self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?;
                             }
                             return Ok(());
                         }
