@@ -91,7 +91,7 @@ impl Walk<'_> {
             _ => return Unknown,
         };
         let mut verdict = Valid;
-        if let Some(reference) = map.get("$ref") {
+        if let Some(reference) = keyword(map, "$ref") {
             let Some(target) = reference
                 .as_str()
                 .and_then(|r| r.strip_prefix('#'))
@@ -224,13 +224,13 @@ impl Walk<'_> {
         let Some(obj) = inst.as_object() else {
             return Valid;
         };
-        let properties = map.get("properties").and_then(Value::as_object);
-        let patterns: Vec<(&str, &Value)> = match map.get("patternProperties") {
+        let properties = keyword(map, "properties").and_then(Value::as_object);
+        let patterns: Vec<(&str, &Value)> = match keyword(map, "patternProperties") {
             Some(Value::Object(p)) => p.iter().map(|(k, v)| (k.as_str(), v)).collect(),
             Some(_) => return Unknown,
             None => Vec::new(),
         };
-        let additional = map.get("additionalProperties");
+        let additional = keyword(map, "additionalProperties");
         let mut verdict = Valid;
         for (name, value) in obj {
             let mut matched = false;
@@ -359,6 +359,12 @@ impl Walk<'_> {
         }
         Valid
     }
+}
+
+/// One keyword of a schema object. Schema objects hold a handful of keys: comparing them beats
+/// hashing the name (serde_json's maps hash with SipHash).
+fn keyword<'s>(map: &'s Map<String, Value>, name: &str) -> Option<&'s Value> {
+    map.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)
 }
 
 fn holds(ok: bool) -> Verdict {
