@@ -134,7 +134,8 @@ pub fn check_synthesis_parsing(
     if let Some(payload) = panicked.into_inner().ok().flatten() {
         std::panic::resume_unwind(payload);
     }
-    // The scope joined the parsing thread, which sets the result unless it panicked.
+    // The scope joined the parsing thread, which sets the result unless it panicked (resumed
+    // above): the error below cannot happen, it only spares an `unwrap`.
     let rules = parsed.into_inner().flatten().ok_or(RulesError::Empty {
         path: "built-in rules".into(),
     })??;
@@ -157,8 +158,7 @@ pub fn check_synthesis_parsing(
 /// Adds every enabled rule's result to `checks` (from [`structure_checks`] on the same
 /// synthesis), templates spread over the cores.
 pub fn rule_checks(synthesis: &Synthesis, checks: &mut [TemplateCheck], rules: &RuleSet) -> Result<(), RulesError> {
-    let size = |stack: &crate::synth::SynthesizedStack| stack.rendered().text.len();
-    let runs = crate::par::map_largest_first(&synthesis.stacks, size, |stack| {
+    let runs = crate::par::map_largest_first(&synthesis.stacks, template_size, |stack| {
         ruleset::run(rules, &stack.name, &stack.value, &|p: &str| stack.rendered().line_of(p))
     });
     for (check, run) in checks.iter_mut().zip(runs) {
