@@ -338,12 +338,11 @@ pub fn run(
 ) -> Result<Vec<RuleRun>, RulesError> {
     let mut runs = Vec::new();
     let parsed: Vec<&RulesFile> = set.files.iter().map(|f| &f.rules).collect();
-    let evaluations = guard::evaluate_many(&parsed, template)?;
+    // Rules the profiles leave off are not evaluated at all.
+    let wanted = |i: usize, name: &str| set.files.get(i).is_some_and(|file| set.is_enabled(file, name));
+    let evaluations = guard::evaluate_many_where(&parsed, template, &wanted)?;
     for (file, evaluation) in set.files.iter().zip(evaluations) {
         for result in evaluation.rules {
-            if !set.is_enabled(file, &result.name) {
-                continue;
-            }
             let doc = file.docs.iter().find(|d| d.id == result.name);
             let violations = if result.status == Status::Fail {
                 // Nested clauses report the same spot more than once: keep one finding per
@@ -420,6 +419,38 @@ mod tests {
     use crate::guard::lexer::{Tok, lex};
     use crate::guard::value::Rx;
     use proptest::prelude::*;
+
+    /// A rule its profile leaves off gets no result, but an enabled rule that names it still
+    /// sees its verdict; `--rule ID` turns it back on.
+    #[test]
+    fn rules_left_off_are_not_run_but_still_answer_references() {
+        let doc = |id: &str, profile: &str| {
+            format!("# @id {id}\n# @title t\n# @severity error\n# @profile {profile}\n# @what w\n# @why y\n# @fix f\n")
+        };
+        let source = format!(
+            "{}rule OFF_ONE {{ Resources.*.Type == 'Bucket' }}\n{}rule USES_IT when OFF_ONE {{ Resources.*.Properties exists }}\n",
+            doc("OFF_ONE", "off"),
+            doc("USES_IT", "default")
+        );
+        let template = serde_json::json!({"Resources": {"B": {"Type": "Bucket"}}});
+        let run_with = |enabled: Vec<String>| {
+            let set = RuleSet::new(vec![load_source("t.guard", &source).unwrap()], vec![], enabled).unwrap();
+            run(&set, "S", &template, &|_| None)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.rule, r.status))
+                .collect::<Vec<_>>()
+        };
+        // OFF_ONE passes, so USES_IT runs and fails (no Properties).
+        assert_eq!(run_with(vec![]), vec![("USES_IT".to_string(), Status::Fail)]);
+        assert_eq!(
+            run_with(vec!["OFF_ONE".into()]),
+            vec![
+                ("OFF_ONE".to_string(), Status::Pass),
+                ("USES_IT".to_string(), Status::Fail)
+            ]
+        );
+    }
 
     /// Every regex literal of the built-in rules.
     fn builtin_regexes() -> Vec<Rx> {

@@ -268,6 +268,17 @@ pub fn evaluate(rules: &RulesFile, data: &serde_json::Value) -> Result<Evaluatio
 /// Evaluates several rules files on one document, converting the document once (the costly
 /// part when many files run on the same template). Results are in the order of `files`.
 pub fn evaluate_many(files: &[&RulesFile], data: &serde_json::Value) -> Result<Vec<Evaluation>, GuardError> {
+    evaluate_many_where(files, data, &|_, _| true)
+}
+
+/// [`evaluate_many`] for the rules `wanted` (index of the file, rule name) accepts: the others
+/// get no result and are evaluated only if a wanted rule refers to them. A rule a profile turns
+/// off costs nothing, and cannot make the run fail.
+pub fn evaluate_many_where(
+    files: &[&RulesFile],
+    data: &serde_json::Value,
+    wanted: &dyn Fn(usize, &str) -> bool,
+) -> Result<Vec<Evaluation>, GuardError> {
     let Some(root) = Node::from_json_checked(data) else {
         return Err(GuardError::Eval {
             file: files.first().map(|f| f.file_name.clone()).unwrap_or_default(),
@@ -282,7 +293,8 @@ pub fn evaluate_many(files: &[&RulesFile], data: &serde_json::Value) -> Result<V
     let suppressed = suppressions_by_rule(data);
     files
         .iter()
-        .map(|rules| evaluate_root(rules, &suppressed, &root))
+        .enumerate()
+        .map(|(i, rules)| evaluate_root(rules, &suppressed, &root, &|name| wanted(i, name)))
         .collect()
 }
 
@@ -318,11 +330,12 @@ fn evaluate_root(
     rules: &RulesFile,
     suppressed: &HashMap<&str, Vec<String>>,
     root: &Node,
+    wanted: &dyn Fn(&str) -> bool,
 ) -> Result<Evaluation, GuardError> {
     let ev = Ev::new(rules);
     let scope = Scope::new(None, Val::B(root), &rules.lets);
     let mut out = Vec::with_capacity(rules.rules.len());
-    for rule in &rules.rules {
+    for rule in rules.rules.iter().filter(|r| wanted(&r.name)) {
         let mut sink = Sink::new(true);
         let status = match ev.rule(rule, &scope, Role::Assertion, &mut sink) {
             Ok(s) => s,

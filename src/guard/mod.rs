@@ -21,7 +21,7 @@ pub mod testfile;
 pub mod value;
 
 pub use ast::RulesFile;
-pub use eval::{evaluate, evaluate_many};
+pub use eval::{evaluate, evaluate_many, evaluate_many_where};
 pub use lexer::Span;
 pub use testfile::{TestOutcome, run_test_file, test_dir_pairs};
 
