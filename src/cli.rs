@@ -130,7 +130,7 @@ Examples:
 
 Nothing is written unless every template passes the schema, limit and rule checks; the output
 directory is replaced atomically (never a mix of old and new files), or left untouched when it
-already holds exactly these files (\"unchanged: ... (nothing written)\").")]
+already holds exactly these files (\"up to date: ... (no file rewritten)\").")]
 pub struct SynthArgs {
     #[command(flatten)]
     pub config: ConfigArgs,

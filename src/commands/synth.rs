@@ -114,7 +114,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     // A directory that already holds exactly these bytes is left alone: nothing to swap, and
     // unchanged files keep their modification times (build tools and editors see no change).
     if output::stale(&args.out, &files).is_empty() {
-        eprintln!("unchanged: {what} (nothing written)");
+        eprintln!("up to date: {what} already hold exactly this output (no file rewritten)");
     } else {
         output::write(&args.out, &files)?;
         eprintln!("wrote {what}");

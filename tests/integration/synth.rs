@@ -114,7 +114,7 @@ fn one_environment_keeps_the_others() {
     let o = synth_into(dir.path(), &["--env", "production"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("unchanged: 3 templates for 1 environment (production)"),
+        stderr(&o).contains("up to date: 3 templates for 1 environment (production)"),
         "{}",
         stderr(&o)
     );
@@ -134,7 +134,7 @@ fn unchanged_output_is_not_rewritten() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     let o = synth_into(dir.path(), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("(nothing written)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(no file rewritten)"), "{}", stderr(&o));
     assert_eq!((modified(&manifest), modified(&core)), before);
 
     let text = fs::read_to_string(&core).unwrap();
