@@ -116,6 +116,29 @@ pub fn push_pointer_segment(pointer: &mut String, token: &str) {
     push_pointer_token(pointer, token);
 }
 
+/// One level of a path through a JSON document, borrowed from it: walkers keep a stack of these
+/// and write a pointer ([`pointer_of`]) only for what they report.
+#[derive(Debug, Clone, Copy)]
+pub enum PathStep<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The JSON pointer of `steps` (`/Resources/A/Properties/0`).
+pub fn pointer_of(steps: &[PathStep<'_>]) -> String {
+    let mut pointer = String::new();
+    for step in steps {
+        match step {
+            PathStep::Key(k) => push_pointer_segment(&mut pointer, k),
+            PathStep::Index(i) => {
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+            }
+        }
+    }
+    pointer
+}
+
 fn push_pointer_token(out: &mut String, token: &str) {
     if !token.contains(['~', '/']) {
         out.push_str(token);

@@ -81,22 +81,20 @@ impl Rx {
 
     fn run(&self, s: &str) -> bool {
         let c = &self.compiled;
-        if c.ascii
-            && s.is_ascii()
-            && let Some(program) = c
+        if c.ascii && s.is_ascii() {
+            // The small backtracker for its subset (it may give up), then regex-lite.
+            let fast = c
                 .fast
-                .get_or_init(|| ascii_source(&self.source).and_then(|src| ascii::Program::parse(&src)))
-            && let Some(answer) = program.is_match(s)
-        {
-            return answer;
-        }
-        if c.ascii
-            && s.is_ascii()
-            && let Some(re) = c
+                .get_or_init(|| ascii_source(&self.source).and_then(|src| ascii::Program::parse(&src)));
+            if let Some(answer) = fast.as_ref().and_then(|program| program.is_match(s)) {
+                return answer;
+            }
+            let lite = c
                 .lite
-                .get_or_init(|| ascii_source(&self.source).and_then(|src| regex_lite::Regex::new(&src).ok()))
-        {
-            return re.is_match(s);
+                .get_or_init(|| ascii_source(&self.source).and_then(|src| regex_lite::Regex::new(&src).ok()));
+            if let Some(re) = lite {
+                return re.is_match(s);
+            }
         }
         self.is_match_full(s)
     }

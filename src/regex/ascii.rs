@@ -99,28 +99,22 @@ fn bit(b: u8) -> Set {
     1u128 << b
 }
 
-fn range(lo: u8, hi: u8) -> Set {
-    (lo..=hi).fold(0, |s, b| s | bit(b))
+/// The bytes `lo..=hi` (usable in constants).
+const fn range(lo: u8, hi: u8) -> Set {
+    let mut s: Set = 0;
+    let mut b = lo;
+    while b <= hi {
+        s |= 1 << b;
+        if b == u8::MAX {
+            break;
+        }
+        b += 1;
+    }
+    s
 }
 
-const DIGIT: Set = {
-    let mut s = 0u128;
-    let mut b = b'0';
-    while b <= b'9' {
-        s |= 1 << b;
-        b += 1;
-    }
-    s
-};
-const LOWER: Set = {
-    let mut s = 0u128;
-    let mut b = b'a';
-    while b <= b'z' {
-        s |= 1 << b;
-        b += 1;
-    }
-    s
-};
+const DIGIT: Set = range(b'0', b'9');
+const LOWER: Set = range(b'a', b'z');
 const UPPER: Set = LOWER >> 32;
 const WORD: Set = DIGIT | LOWER | UPPER | (1 << b'_');
 const SPACE: Set = (1 << b'\t') | (1 << b'\n') | (1 << 0x0B) | (1 << 0x0C) | (1 << b'\r') | (1 << b' ');

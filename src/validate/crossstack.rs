@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::findings::{Finding, Source, escape_pointer_token, push_pointer_segment};
-use std::fmt::Write as _;
+use crate::findings::{Finding, PathStep, Source, escape_pointer_token, pointer_of, push_pointer_segment};
 
 /// Resolves an export/import name expression to a comparable string.
 fn resolve(v: &Value, stack: &str) -> Option<String> {
@@ -72,25 +71,17 @@ fn substitute(text: &str, stack: &str, vars: Option<&serde_json::Map<String, Val
 
 /// Every `Fn::ImportValue` under `v`: (pointer to the `Fn::ImportValue` key, its argument).
 /// `path` holds the keys and indices above `v`; a pointer is only written for a hit.
-fn imports<'a>(v: &'a Value, path: &mut Vec<Step<'a>>, out: &mut Vec<(String, &'a Value)>) {
+fn imports<'a>(v: &'a Value, path: &mut Vec<PathStep<'a>>, out: &mut Vec<(String, &'a Value)>) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
                 if k == "Fn::ImportValue" && map.len() == 1 {
-                    let mut pointer = String::new();
-                    for step in path.iter() {
-                        match step {
-                            Step::Key(k) => push_pointer_segment(&mut pointer, k),
-                            Step::Index(i) => {
-                                let _ = write!(pointer, "/{i}");
-                            }
-                        }
-                    }
+                    let mut pointer = pointer_of(path);
                     push_pointer_segment(&mut pointer, k);
                     out.push((pointer, child));
                 }
                 if child.is_object() || child.is_array() {
-                    path.push(Step::Key(k));
+                    path.push(PathStep::Key(k));
                     imports(child, path, out);
                     path.pop();
                 }
@@ -99,7 +90,7 @@ fn imports<'a>(v: &'a Value, path: &mut Vec<Step<'a>>, out: &mut Vec<(String, &'
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 if item.is_object() || item.is_array() {
-                    path.push(Step::Index(i));
+                    path.push(PathStep::Index(i));
                     imports(item, path, out);
                     path.pop();
                 }
@@ -107,12 +98,6 @@ fn imports<'a>(v: &'a Value, path: &mut Vec<Step<'a>>, out: &mut Vec<(String, &'
         }
         _ => {}
     }
-}
-
-/// One level of the path [`imports`] walks.
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
 }
 
 /// Checks the stacks of one environment, given in deploy order as (stack name, template).

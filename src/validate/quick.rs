@@ -145,38 +145,17 @@ impl Walk<'_> {
                     (None, _) => Valid,
                     _ => Unknown,
                 },
-                "minProperties" | "maxProperties" => match (inst.as_object(), arg.as_u64()) {
-                    (Some(obj), Some(limit)) => {
-                        let n = obj.len() as u64;
-                        holds(if key == "minProperties" { n >= limit } else { n <= limit })
-                    }
-                    (None, _) => Valid,
-                    _ => Unknown,
-                },
+                "minProperties" | "maxProperties" => count_bound(key, inst.as_object().map(Map::len), arg),
                 "dependencies" => self.dependencies(arg, inst, mode, depth),
                 "items" => self.items(map, arg, inst, mode, depth),
                 "additionalItems" => Valid, // with `items`
-                "minItems" | "maxItems" => match (inst.as_array(), arg.as_u64()) {
-                    (Some(items), Some(limit)) => {
-                        let n = items.len() as u64;
-                        holds(if key == "minItems" { n >= limit } else { n <= limit })
-                    }
-                    (None, _) => Valid,
-                    _ => Unknown,
-                },
+                "minItems" | "maxItems" => count_bound(key, inst.as_array().map(Vec::len), arg),
                 "uniqueItems" => match (inst.as_array(), arg) {
                     (Some(items), Value::Bool(true)) => unique(items),
                     (_, Value::Bool(_)) | (None, _) => Valid,
                     _ => Unknown,
                 },
-                "minLength" | "maxLength" => match (inst.as_str(), arg.as_u64()) {
-                    (Some(s), Some(limit)) => {
-                        let n = s.chars().count() as u64;
-                        holds(if key == "minLength" { n >= limit } else { n <= limit })
-                    }
-                    (None, _) => Valid,
-                    _ => Unknown,
-                },
+                "minLength" | "maxLength" => count_bound(key, inst.as_str().map(|s| s.chars().count()), arg),
                 "pattern" => match (inst.as_str(), arg.as_str()) {
                     (Some(s), Some(source)) => holds(pattern(source).matches_str(s)),
                     (None, _) => Valid,
@@ -365,6 +344,20 @@ impl Walk<'_> {
 /// hashing the name (serde_json's maps hash with SipHash).
 fn keyword<'s>(map: &'s Map<String, Value>, name: &str) -> Option<&'s Value> {
     map.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)
+}
+
+/// `minProperties`/`maxProperties`, `minItems`/`maxItems`, `minLength`/`maxLength`: `count` is
+/// the instance's size when it is of the keyword's type (other types pass).
+fn count_bound(key: &str, count: Option<usize>, arg: &Value) -> Verdict {
+    match (count, arg.as_u64()) {
+        (Some(n), Some(limit)) => holds(if key.starts_with("min") {
+            n as u64 >= limit
+        } else {
+            n as u64 <= limit
+        }),
+        (None, _) => Valid,
+        _ => Unknown,
+    }
 }
 
 fn holds(ok: bool) -> Verdict {

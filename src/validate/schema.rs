@@ -13,7 +13,7 @@ use jsonschema::paths::Location;
 use jsonschema::{Keyword, ValidationError, Validator};
 use serde_json::{Map, Value};
 
-use crate::findings::{Finding, Source, escape_pointer_token};
+use crate::findings::{Finding, PathStep, Source, escape_pointer_token};
 
 macro_rules! vendored {
     ($($type_name:literal => $file:literal),* $(,)?) => {
@@ -1067,7 +1067,7 @@ fn schema_errors(validator: &Validator, props: &Value, stack: &str, base: &str) 
 /// `Fn::If` nodes not inside another intrinsic: (path, condition, [if true, if false]). The
 /// path is kept borrowed while walking (every node of every resource is visited, and almost
 /// none is an `Fn::If`).
-fn find_ifs<'v>(v: &'v Value, path: &mut Vec<Step<'v>>, out: &mut Vec<(Vec<Segment>, String, [Value; 2])>) {
+fn find_ifs<'v>(v: &'v Value, path: &mut Vec<PathStep<'v>>, out: &mut Vec<(Vec<Segment>, String, [Value; 2])>) {
     if super::intrinsics::is_intrinsic(v) {
         if let Some(Value::Array(args)) = v.get("Fn::If")
             && let [Value::String(c), a, b] = args.as_slice()
@@ -1075,8 +1075,8 @@ fn find_ifs<'v>(v: &'v Value, path: &mut Vec<Step<'v>>, out: &mut Vec<(Vec<Segme
             let owned = path
                 .iter()
                 .map(|step| match step {
-                    Step::Key(k) => Segment::Key((*k).to_string()),
-                    Step::Index(i) => Segment::Index(*i),
+                    PathStep::Key(k) => Segment::Key((*k).to_string()),
+                    PathStep::Index(i) => Segment::Index(*i),
                 })
                 .collect();
             out.push((owned, c.clone(), [a.clone(), b.clone()]));
@@ -1087,7 +1087,7 @@ fn find_ifs<'v>(v: &'v Value, path: &mut Vec<Step<'v>>, out: &mut Vec<(Vec<Segme
         Value::Object(map) => {
             for (k, child) in map {
                 if child.is_object() || child.is_array() {
-                    path.push(Step::Key(k));
+                    path.push(PathStep::Key(k));
                     find_ifs(child, path, out);
                     path.pop();
                 }
@@ -1096,7 +1096,7 @@ fn find_ifs<'v>(v: &'v Value, path: &mut Vec<Step<'v>>, out: &mut Vec<(Vec<Segme
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
                 if child.is_object() || child.is_array() {
-                    path.push(Step::Index(i));
+                    path.push(PathStep::Index(i));
                     find_ifs(child, path, out);
                     path.pop();
                 }
@@ -1104,12 +1104,6 @@ fn find_ifs<'v>(v: &'v Value, path: &mut Vec<Step<'v>>, out: &mut Vec<(Vec<Segme
         }
         _ => {}
     }
-}
-
-/// A [`Segment`] borrowed from the document.
-enum Step<'v> {
-    Key(&'v str),
-    Index(usize),
 }
 
 fn remove_at(root: &mut Value, path: &[Segment]) {
