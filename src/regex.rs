@@ -110,8 +110,13 @@ impl Rx {
     /// matcher of [`ascii`] parses only a subset of the syntax, all of which fancy-regex
     /// accepts (a test checks). The parsed program is kept for the first match.
     pub fn if_surely_valid(source: &str) -> Option<Rx> {
-        let program = ascii::Program::parse(source)?;
         let rx = Rx::new(source);
+        // The same source seen before (the built-in rules repeat their big alternations): its
+        // program, or the subset's refusal, is already there.
+        if let Some(known) = rx.compiled.fast.get() {
+            return known.is_some().then_some(rx);
+        }
+        let program = ascii::Program::parse(source)?;
         // A source the subset parses has no `\p{..}` for `ascii_source` to rewrite.
         let _ = rx.compiled.fast.set(Some(program));
         Some(rx)
