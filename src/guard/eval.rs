@@ -791,8 +791,8 @@ impl<'a> Ev<'a> {
     }
 
     /// `Resources.*[ Type == 'AWS::S3::Bucket' ... ]`, the opening of most rules, scans every
-    /// resource for every rule. When the filter after `.*` opens with `Key == 'literal'` and
-    /// nothing after that clause can raise an error (the condition of the fast path in
+    /// resource for every rule. When the filter after `.*` opens with `Key == 'literal'` (or
+    /// `Key in ['literal', ...]`, see [`key_test`]) and nothing after that clause can raise an error (the condition of the fast path in
     /// [`Ev::filter_pass`]), the values whose key holds another string cannot pass: this gives
     /// the positions of the others, in map order, from an index built once per map and key.
     fn preselected(&self, cur: &Val<'a>, next: Option<&'a QPart>) -> Option<(&'a super::value::GMap, Vec<usize>)> {
@@ -801,7 +801,7 @@ impl<'a> Ev<'a> {
         let Some(QPart::Filter(None, conj)) = next else {
             return None;
         };
-        let (key, lit) = conj.first().and_then(|d| key_equals_literal(d))?;
+        let (key, test) = conj.first().and_then(|d| key_test(d))?;
         if !self.quiet_after(conj, 0) {
             return None;
         }
@@ -825,11 +825,13 @@ impl<'a> Ev<'a> {
             self.key_index.borrow_mut().insert(slot, Rc::clone(&index));
             index
         });
-        let matching = index.by_value.get(lit).map_or(&[][..], Vec::as_slice);
-        let mut positions = Vec::with_capacity(matching.len() + index.other.len());
-        positions.extend_from_slice(matching);
-        positions.extend_from_slice(&index.other);
+        let mut positions = index.other.clone();
+        for lit in test.literals() {
+            positions.extend_from_slice(index.by_value.get(lit).map_or(&[][..], Vec::as_slice));
+        }
         positions.sort_unstable();
+        // A list may name a string twice.
+        positions.dedup();
         Some((map, positions))
     }
 
@@ -1278,14 +1280,15 @@ impl<'a> Ev<'a> {
 
     fn filter_pass(&self, conj: &'a Conj<Clause>, v: &Val<'a>, scope: &Scope<'_, 'a>) -> R<bool> {
         // Most filters start with `Key == 'literal'` (`Resources.*[ Type == 'AWS::S3::Bucket' ...]`)
-        // and run on every resource: when the key holds another string, the filter fails, and
+        // or `Key in [...]` and run on every resource: when the key holds a string the test
+        // refuses, the filter fails, and
         // if nothing after that clause can raise an error (which cfn-guard would report even
         // for an element the filter drops), it fails without the general machinery.
-        if let Some((key, lit)) = conj.first().and_then(|d| key_equals_literal(d))
+        if let Some((key, test)) = conj.first().and_then(|d| key_test(d))
             && let Some(Val::B(Node {
                 val: GVal::Str(actual), ..
             })) = v.get_key(key).as_ref()
-            && actual != lit
+            && !test.accepts(actual)
             && self.quiet_after(conj, 0)
         {
             return Ok(false);
@@ -1860,11 +1863,42 @@ fn violation(
     }
 }
 
-/// `(key, literal)` when a disjunction is the one clause `key == 'literal'` (a plain key of the
-/// element, a plain string on the right, no negation).
-fn key_equals_literal(disj: &[Clause]) -> Option<(&str, &str)> {
+/// The strings a [`key_test`] accepts: one literal (`key == 'x'`) or a list of them
+/// (`key in ['x', 'y']`).
+#[derive(Clone, Copy)]
+enum KeyTest<'a> {
+    Eq(&'a str),
+    In(&'a [Node]),
+}
+
+impl<'a> KeyTest<'a> {
+    /// Whether a key holding the string `s` passes the clause.
+    fn accepts(self, s: &str) -> bool {
+        match self {
+            KeyTest::Eq(lit) => s == lit,
+            KeyTest::In(list) => list.iter().any(|n| matches!(&n.val, GVal::Str(lit) if lit == s)),
+        }
+    }
+
+    fn literals(self) -> impl Iterator<Item = &'a str> {
+        let (one, list) = match self {
+            KeyTest::Eq(lit) => (Some(lit), &[][..]),
+            KeyTest::In(list) => (None, list),
+        };
+        one.into_iter().chain(list.iter().filter_map(|n| match &n.val {
+            GVal::Str(s) => Some(s.as_str()),
+            _ => None,
+        }))
+    }
+}
+
+/// `(key, test)` when a disjunction is the one clause `key == 'literal'` or `key in ['literal',
+/// ...]` (a plain key of the element, plain strings on the right, no negation): a value whose
+/// key holds a string passes exactly when the test accepts it (string equality in both, see
+/// `compare_eq_op` and `contained_in`).
+fn key_test(disj: &[Clause]) -> Option<(&str, KeyTest<'_>)> {
     let [Clause::Access(a)] = disj else { return None };
-    if a.op != Op::Eq || a.op_not || a.negation || !a.query.match_all {
+    if !matches!(a.op, Op::Eq | Op::In) || a.op_not || a.negation || !a.query.match_all {
         return None;
     }
     let [QPart::Key(key)] = a.query.parts.as_slice() else {
@@ -1874,10 +1908,14 @@ fn key_equals_literal(disj: &[Clause]) -> Option<(&str, &str)> {
     if key.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+') {
         return None;
     }
-    match &a.rhs {
-        Some(LetValue::Lit(Node {
-            val: GVal::Str(lit), ..
-        })) => Some((key, lit)),
+    let Some(LetValue::Lit(Node { val, .. })) = &a.rhs else {
+        return None;
+    };
+    match (a.op, val) {
+        (Op::Eq, GVal::Str(lit)) => Some((key, KeyTest::Eq(lit))),
+        (Op::In, GVal::List(list)) if !list.is_empty() && list.iter().all(|n| matches!(n.val, GVal::Str(_))) => {
+            Some((key, KeyTest::In(list)))
+        }
         _ => None,
     }
 }
@@ -2016,6 +2054,54 @@ mod tests {
         assert_eq!(one(src, json!({"Resources": [{"Type": "Bucket"}]})), Status::Pass);
         assert_eq!(one(src, json!({"Resources": {}})), Status::Pass);
         assert_eq!(one(src, json!({"Resources": {"A": {"Type": "Bucket"}}})), Status::Fail);
+    }
+
+    /// The same for `Type in [...]` (a name listed twice, a list `Type` that the general
+    /// path judges, a filter with a second clause). Expected: cfn-guard 3.2.1 `validate`.
+    #[test]
+    fn type_list_preselection_gives_cfn_guards_verdicts() {
+        let src = "let b = Resources.*[ Type in ['Bucket', 'Queue', 'Bucket'] ]\n\
+                   rule Count when %b !empty { %b.Properties.N in [1, 2, 9] }\n\
+                   rule Second { %b[1].Properties.N == 9 }\n\
+                   rule Third { %b[3] not exists }\n\
+                   let none = Resources.*[ Type in ['Topic'] ]\n\
+                   rule None when %none !empty { %none.Properties.N == 0 }\n\
+                   let l = Resources.*[ Type in ['Bucket']\n  Properties.N == 1 ]\n\
+                   rule Ones { %l.Properties.N == 1 }\n";
+        let mut data = json!({"Resources": {
+            "B1": {"Type": "Bucket", "Properties": {"N": 1}},
+            "Q": {"Type": "Queue", "Properties": {"N": 9}},
+            "Odd": "a string",
+            "NoType": {"Properties": {"N": 1}},
+            "ListType": {"Type": ["Bucket"], "Properties": {"N": 1}},
+            "B2": {"Type": "Bucket", "Properties": {"N": 2}},
+        }});
+        let expect = |list: [Status; 5]| {
+            ["Count", "Second", "Third", "None", "Ones"]
+                .iter()
+                .map(|n| n.to_string())
+                .zip(list)
+                .collect::<Vec<_>>()
+        };
+        use Status::{Fail, Pass, Skip};
+        assert_eq!(statuses(src, data.clone()), expect([Skip, Fail, Pass, Skip, Fail]));
+        if let Some(r) = data["Resources"].as_object_mut() {
+            r.shift_remove("Odd");
+        }
+        assert_eq!(statuses(src, data.clone()), expect([Pass, Fail, Pass, Skip, Pass]));
+        if let Some(r) = data["Resources"].as_object_mut() {
+            r.shift_remove("ListType");
+        }
+        assert_eq!(statuses(src, data), expect([Pass, Fail, Pass, Skip, Pass]));
+        // The fast paths agree with the general one (`this.Type` takes no fast path).
+        let general = src.replace("Type in", "this.Type in");
+        for d in [
+            json!({"Resources": {"A": {"Type": "Queue"}, "B": {"Type": "Bucket", "Properties": {"N": 3}}}}),
+            json!({"Resources": {"A": {"Type": 7}, "B": {"Type": null}, "C": {"Type": {"x": 1}}}}),
+            json!({"Resources": {"A": {"Type": "Bucket", "Properties": {"N": 1}}, "B": "x"}}),
+        ] {
+            assert_eq!(statuses(src, d.clone()), statuses(&general, d));
+        }
     }
 
     #[test]
