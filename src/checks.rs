@@ -222,3 +222,245 @@ pub fn check_structure(
         suppressions,
     }
 }
+
+/// A synthesis built and checked while the rules are parsed beside it, every core busy and none
+/// oversubscribed: a helper thread parses the rules from the start, then checks templates (rule
+/// checks first); the calling thread loads the config with `load` and builds the environments
+/// one after the other, each environment's templates open for checking as soon as they are
+/// built, then checks too (structure checks first). Cores beyond two check from the start.
+///
+/// # Errors
+/// The config's or a stack's error (the parse is then left to finish, unused), the rules'
+/// parse error, or the first evaluation error in synthesis order.
+pub fn synthesize_and_check(
+    load: impl FnOnce() -> Result<crate::config::Config, crate::error::Error>,
+    envs: &[String],
+    parse: impl FnOnce() -> Result<RuleSet, RulesError> + Send,
+) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet), crate::error::Error> {
+    let work = Pipeline::default();
+    let built = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("rules".into())
+            .spawn_scoped(scope, || {
+                crate::trace::mark(format_args!("rules thread running"));
+                work.parse(parse);
+                work.check(Kind::Rules);
+            })
+            .map_err(crate::error::Error::Thread)?;
+        for _ in 2..crate::par::cores() {
+            scope.spawn(|| work.check(Kind::Structure));
+        }
+        let built = (|| {
+            let config = load()?;
+            let selected = config.select(envs)?;
+            let _ = work
+                .envs
+                .set((0..selected.len()).map(|_| std::sync::OnceLock::new()).collect());
+            for (i, (name, env)) in selected.iter().enumerate() {
+                crate::trace::mark(format_args!("env {name} start"));
+                let stacks = crate::synth::build_environment(name, env, true)?;
+                work.publish(i, stacks);
+            }
+            Ok::<_, crate::error::Error>(selected.iter().map(|(name, _)| name.to_string()).collect::<Vec<_>>())
+        })();
+        work.close(built.is_err());
+        if built.is_ok() {
+            work.check(Kind::Structure);
+        }
+        built
+    })?;
+    let (synthesis, checks, rules) = work.finish(built)?;
+    Ok((synthesis, checks, rules))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Structure,
+    Rules,
+}
+
+/// The shared state of [`synthesize_and_check`].
+#[derive(Default)]
+struct Pipeline {
+    /// None: the parse panicked (its payload is in `panicked`, resumed by `finish`).
+    rules: std::sync::OnceLock<Option<Result<RuleSet, RulesError>>>,
+    panicked: std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>,
+    /// Each selected environment's stacks, in config order, set as each is built.
+    envs: std::sync::OnceLock<Box<[std::sync::OnceLock<Vec<SynthesizedStack>>]>>,
+    queue: std::sync::Mutex<Queue>,
+    more: std::sync::Condvar,
+}
+
+/// Checks to run ((environment, stack) positions, with the template's size) and run.
+#[derive(Default)]
+struct Queue {
+    structure: Vec<(usize, (usize, usize))>,
+    rules: Vec<(usize, (usize, usize))>,
+    /// No more checks will come (every environment built, or building failed).
+    closed: bool,
+    done: Vec<((usize, usize), Checked)>,
+}
+
+enum Checked {
+    Structure(TemplateCheck),
+    Rules(RulesOutcome),
+}
+
+/// A template's rule results; None when there were no rules to run (they did not parse).
+type RulesOutcome = Option<Result<Vec<RuleRun>, RulesError>>;
+
+impl Pipeline {
+    /// Runs `parse`, catching a panic so that no thread waits for rules forever.
+    fn parse(&self, parse: impl FnOnce() -> Result<RuleSet, RulesError>) {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse));
+        let result = result.map_err(|payload| {
+            if let Ok(mut slot) = self.panicked.lock() {
+                *slot = Some(payload);
+            }
+        });
+        let _ = self.rules.set(result.ok());
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Environment `env` is built: its templates are open for checking.
+    fn publish(&self, env: usize, stacks: Vec<SynthesizedStack>) {
+        let Some(slot) = self.envs.get().and_then(|e| e.get(env)) else {
+            return;
+        };
+        let sizes: Vec<usize> = stacks.iter().map(template_size).collect();
+        let _ = slot.set(stacks);
+        let mut queue = self.queue();
+        for (i, size) in sizes.into_iter().enumerate() {
+            queue.structure.push((size, (env, i)));
+            queue.rules.push((size, (env, i)));
+        }
+        drop(queue);
+        self.more.notify_all();
+    }
+
+    /// No more environments will come; with `abandon`, the checks not yet started are dropped.
+    fn close(&self, abandon: bool) {
+        let mut queue = self.queue();
+        queue.closed = true;
+        if abandon {
+            queue.structure.clear();
+            queue.rules.clear();
+        }
+        drop(queue);
+        self.more.notify_all();
+    }
+
+    /// Takes and runs checks, `first` kind first, biggest template first (see
+    /// `par::map_largest_first`), until the queue is closed and empty.
+    fn check(&self, first: Kind) {
+        // The biggest template's position among `tasks`, taken out.
+        fn biggest(tasks: &mut Vec<(usize, (usize, usize))>) -> Option<(usize, usize)> {
+            let (i, _) = tasks.iter().enumerate().max_by_key(|(_, (size, _))| *size)?;
+            Some(tasks.swap_remove(i).1)
+        }
+        loop {
+            let task = {
+                let mut queue = self.queue();
+                loop {
+                    let (a, b) = match first {
+                        Kind::Structure => (&mut queue.structure, Kind::Structure),
+                        Kind::Rules => (&mut queue.rules, Kind::Rules),
+                    };
+                    if let Some(at) = biggest(a) {
+                        break Some((b, at));
+                    }
+                    let (a, b) = match first {
+                        Kind::Structure => (&mut queue.rules, Kind::Rules),
+                        Kind::Rules => (&mut queue.structure, Kind::Structure),
+                    };
+                    if let Some(at) = biggest(a) {
+                        break Some((b, at));
+                    }
+                    if queue.closed {
+                        break None;
+                    }
+                    queue = self.more.wait(queue).unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            };
+            let Some((kind, (env, i))) = task else { return };
+            let Some(stack) = self
+                .envs
+                .get()
+                .and_then(|e| e.get(env))
+                .and_then(|s| s.get())
+                .and_then(|s| s.get(i))
+            else {
+                continue;
+            };
+            let label = if kind == Kind::Rules { "rules" } else { "structure" };
+            crate::trace::mark(format_args!("{label} {} start", stack.name));
+            let checked = match kind {
+                Kind::Structure => Checked::Structure(structure_check(stack)),
+                Kind::Rules => Checked::Rules(match self.rules.wait() {
+                    Some(Ok(rules)) => Some(ruleset::run(rules, &stack.name, &stack.value, &|p: &str| {
+                        stack.rendered().line_of(p)
+                    })),
+                    _ => None,
+                }),
+            };
+            crate::trace::mark(format_args!("{label} {} end", stack.name));
+            self.queue().done.push(((env, i), checked));
+        }
+    }
+
+    /// The synthesis, its checks in synthesis order with the cross-stack findings, and the
+    /// rules, once every thread has returned.
+    fn finish(self, environments: Vec<String>) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet), RulesError> {
+        if let Some(payload) = self.panicked.into_inner().ok().flatten() {
+            std::panic::resume_unwind(payload);
+        }
+        let rules = self.rules.into_inner().flatten().ok_or(RulesError::Unfinished {
+            what: "parsing the rules",
+        })??;
+        let mut offsets = Vec::new();
+        let mut stacks = Vec::new();
+        for env in self.envs.into_inner().unwrap_or_default() {
+            offsets.push(stacks.len());
+            stacks.extend(env.into_inner().unwrap_or_default());
+        }
+        let mut structure: Vec<Option<TemplateCheck>> = stacks.iter().map(|_| None).collect();
+        let mut runs: Vec<Option<RulesOutcome>> = stacks.iter().map(|_| None).collect();
+        let queue = self
+            .queue
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for ((env, i), checked) in queue.done {
+            let at = offsets.get(env).map_or(usize::MAX, |o| o + i);
+            match checked {
+                Checked::Structure(c) => {
+                    if let Some(slot) = structure.get_mut(at) {
+                        *slot = Some(c);
+                    }
+                }
+                Checked::Rules(r) => {
+                    if let Some(slot) = runs.get_mut(at) {
+                        *slot = Some(r);
+                    }
+                }
+            }
+        }
+        let mut checks = Vec::with_capacity(stacks.len());
+        for (check, run) in structure.into_iter().zip(runs) {
+            // Every check ran: the threads returned with the queue closed and empty.
+            let (Some(mut check), Some(run)) = (check, run) else {
+                return Err(RulesError::Unfinished { what: "checking" });
+            };
+            check.rules = match run {
+                Some(run) => run?,
+                None => Vec::new(),
+            };
+            checks.push(check);
+        }
+        let synthesis = Synthesis { environments, stacks };
+        cross_stack_checks(&synthesis, &mut checks);
+        Ok((synthesis, checks, rules))
+    }
+}

@@ -39,6 +39,8 @@ pub enum Error {
     UnknownStack { name: String, known: Vec<String> },
     #[error("--stdout prints one template: name it with --stack NAME (e.g. --stack KiroPipelineCoreTest)")]
     StdoutNeedsStack,
+    #[error("cannot start a thread (the system's thread limit?): {0}")]
+    Thread(#[source] std::io::Error),
     #[error("{path}: {action}: {source}")]
     Io {
         path: String,

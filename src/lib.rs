@@ -28,4 +28,5 @@ pub mod ruleset;
 pub mod stacks;
 pub mod synth;
 pub mod template_io;
+pub mod trace;
 pub mod validate;

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    kiro_infra::trace::mark(format_args!("main"));
     // clap exits 2 on a usage error, which the exit-code table gives to `diff
     // --detailed-exitcode`; bad arguments are bad input: 1, like every other.
     let cli = match Cli::try_parse() {
@@ -24,8 +25,12 @@ fn main() -> ExitCode {
             };
         }
     };
+    kiro_infra::trace::mark(format_args!("arguments read"));
     match kiro_infra::commands::run(cli) {
-        Ok(exit) => ExitCode::from(exit as u8),
+        Ok(exit) => {
+            kiro_infra::trace::mark(format_args!("exit"));
+            ExitCode::from(exit as u8)
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(Exit::Error as u8)

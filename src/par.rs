@@ -7,12 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Threads worth starting for `jobs` jobs: one per core, never more than the jobs, at least 1.
 /// `KIRO_THREADS` overrides the core count (1 runs everything on the calling thread).
 pub fn threads_for(jobs: usize) -> usize {
-    let cores = std::env::var("KIRO_THREADS")
+    cores().min(jobs).max(1)
+}
+
+/// The machine's cores (`KIRO_THREADS` when set to a positive number), at least 1.
+pub fn cores() -> usize {
+    std::env::var("KIRO_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    cores.min(jobs).max(1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// `f` applied to every item, on up to [`threads_for`] threads; results in the order of `items`.

@@ -63,6 +63,10 @@ pub enum RulesError {
     },
     #[error("{path}: no .guard files found")]
     Empty { path: String },
+    /// A thread that checks templates stopped before its work was done (it panicked, and the
+    /// panic is resumed first): a bug, reported as an error rather than a second panic.
+    #[error("internal error: {what} did not finish; please report this")]
+    Unfinished { what: &'static str },
     #[error("unknown profile `{name}`; profiles: {}", PROFILES.join(", "))]
     UnknownProfile { name: String },
     #[error("unknown rule id `{id}`{}; see `kiro-infra rules list`", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]

@@ -61,31 +61,9 @@ pub fn synthesize_rendered(config: &Config, envs: &[String]) -> Result<Synthesis
 fn build(config: &Config, envs: &[String], render_now: bool) -> Result<Synthesis, SynthError> {
     let selected = config.select(envs)?;
     // Environments are independent: built in parallel, kept in config order.
-    let built = crate::par::map(
-        &selected,
-        |&(env_name, env)| -> Result<Vec<SynthesizedStack>, SynthError> {
-            let mut out = Vec::new();
-            for stack in stacks::build_environment(env_name, env)? {
-                let value = stack.template.to_value();
-                let synthesized = SynthesizedStack {
-                    environment: env_name.to_string(),
-                    kind: stack.kind,
-                    file: format!("{env_name}/{}.template.json", stack.name),
-                    name: stack.name,
-                    value,
-                    rendered: OnceLock::new(),
-                    capabilities: stack.capabilities,
-                    region: env.region.clone(),
-                    account: env.account.clone(),
-                };
-                if render_now {
-                    synthesized.rendered();
-                }
-                out.push(synthesized);
-            }
-            Ok(out)
-        },
-    );
+    let built = crate::par::map(&selected, |&(env_name, env)| {
+        build_environment(env_name, env, render_now)
+    });
     let mut stacks_out = Vec::new();
     for stacks in built {
         stacks_out.extend(stacks?);
@@ -94,6 +72,37 @@ fn build(config: &Config, envs: &[String], render_now: bool) -> Result<Synthesis
         environments: selected.iter().map(|(name, _)| name.to_string()).collect(),
         stacks: stacks_out,
     })
+}
+
+/// The stacks of one environment in deploy order, rendered too when `render_now`.
+///
+/// # Errors
+/// A stack that cannot be built from this environment's config.
+pub fn build_environment(
+    env_name: &str,
+    env: &crate::config::EnvConfig,
+    render_now: bool,
+) -> Result<Vec<SynthesizedStack>, SynthError> {
+    let mut out = Vec::new();
+    for stack in stacks::build_environment(env_name, env)? {
+        let value = stack.template.to_value();
+        let synthesized = SynthesizedStack {
+            environment: env_name.to_string(),
+            kind: stack.kind,
+            file: format!("{env_name}/{}.template.json", stack.name),
+            name: stack.name,
+            value,
+            rendered: OnceLock::new(),
+            capabilities: stack.capabilities,
+            region: env.region.clone(),
+            account: env.account.clone(),
+        };
+        if render_now {
+            synthesized.rendered();
+        }
+        out.push(synthesized);
+    }
+    Ok(out)
 }
 
 /// The manifest: per stack, what a deployer needs.

@@ -8,19 +8,31 @@ use crate::{config, output, synth};
 use std::io::Write;
 
 fn builtin_rules() -> Result<RuleSet, crate::ruleset::RulesError> {
-    RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()))
+    crate::trace::mark(format_args!("parse rules start"));
+    let rules = RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()));
+    crate::trace::mark(format_args!("parse rules end"));
+    rules
 }
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     let cache = if args.no_cache { None } else { VerdictCache::from_env() };
     // With no stored verdict that could answer (no cache, or an empty one) the checks will run:
-    // the built-in rules are parsed from now on, on the core that loading the config leaves idle.
-    let early_rules = cache
-        .as_ref()
-        .is_none_or(VerdictCache::is_empty)
-        .then(|| std::thread::spawn(builtin_rules));
-    let config = config::load(args.config.config.as_deref())?;
-    let synthesis = synth::synthesize_rendered(&config, &args.envs)?;
+    // the built-in rules are parsed from process start on the core that loading the config and
+    // building the templates leave, and that thread then takes its share of the checks.
+    let (synthesis, fresh) = if cache.as_ref().is_none_or(VerdictCache::is_empty) {
+        let (synthesis, checks, rules) = crate::checks::synthesize_and_check(
+            || {
+                crate::trace::mark(format_args!("config start"));
+                Ok(config::load(args.config.config.as_deref())?)
+            },
+            &args.envs,
+            builtin_rules,
+        )?;
+        (synthesis, Some((checks, rules)))
+    } else {
+        let config = config::load(args.config.config.as_deref())?;
+        (synth::synthesize_rendered(&config, &args.envs)?, None)
+    };
     let key = cache.as_ref().map(|c| {
         c.key(
             synthesis
@@ -29,19 +41,23 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
                 .map(|s| (s.file.as_str(), s.rendered().text.as_str())),
         )
     });
-    let cached = cache.as_ref().zip(key.as_deref()).and_then(|(c, k)| c.get(k));
+    let cached = match fresh {
+        Some(_) => None,
+        None => cache.as_ref().zip(key.as_deref()).and_then(|(c, k)| c.get(k)),
+    };
     match cached {
         Some(summary) => {
             eprint!("{summary}");
             eprintln!("(verdict cached for these exact templates and this binary; --no-cache checks again)");
         }
         None => {
-            // The built-in rules are parsed on another thread while the checks that need no
-            // rules (schemas, limits, cross-stack) run.
-            let (checks, rules) = check_synthesis_parsing(&synthesis, move || match early_rules {
-                Some(parsing) => parsing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                None => builtin_rules(),
-            })?;
+            let (checks, rules) = match fresh {
+                Some(done) => done,
+                // The built-in rules are parsed on another thread while the checks that need
+                // no rules (schemas, limits, cross-stack) run.
+                None => check_synthesis_parsing(&synthesis, builtin_rules)?,
+            };
+            crate::trace::mark(format_args!("checks end"));
             let (summary, failed) = findings_summary(&checks);
             eprint!("{summary}");
             if failed {
@@ -88,6 +104,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
 
     let out_display = args.out.display().to_string();
     let files = output::plan(&synthesis, &args.out, &out_display);
+    crate::trace::mark(format_args!("planned"));
     if args.check {
         let stale = output::stale(&args.out, &files);
         if stale.is_empty() {
@@ -119,6 +136,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         output::write(&args.out, &files)?;
         eprintln!("wrote {what}");
     }
+    crate::trace::mark(format_args!("written"));
     super::keep_until_exit((synthesis, files));
     Ok(Exit::Ok)
 }

@@ -345,3 +345,33 @@ fn bad_arguments_exit_1_and_help_exits_0() {
     assert!(stdout(&o).contains("--no-cache"), "{}", stdout(&o));
     assert!(!dir.path().join("templates").exists(), "nothing written");
 }
+
+/// The way synth works on every core (config loaded and environments built while the rules
+/// parse, each environment's templates checked as soon as they are built) gives exactly what
+/// the plain sequence gives: the same templates in the same order, the same findings and rule
+/// results; and a config that fails to load, or an unknown environment, is the error.
+#[test]
+fn the_parallel_pipeline_matches_the_plain_sequence() {
+    use kiro_infra::{checks, config::Config, error::Error, ruleset::RuleSet, synth};
+    let rules = || RuleSet::new(RuleSet::builtin()?, vec![], vec![]);
+    for envs in [vec![], vec!["staging".to_string(), "test".to_string()]] {
+        let config = Config::embedded().unwrap();
+        let plain = synth::synthesize_rendered(&config, &envs).unwrap();
+        let expected = checks::check_synthesis(&plain, &rules().unwrap()).unwrap();
+        let (s, got, _) = checks::synthesize_and_check(|| Ok(Config::embedded()?), &envs, rules).unwrap();
+        assert_eq!(s.environments, plain.environments);
+        let texts = |s: &synth::Synthesis| -> Vec<(String, String)> {
+            s.stacks
+                .iter()
+                .map(|t| (t.file.clone(), t.rendered().text.clone()))
+                .collect()
+        };
+        assert_eq!(texts(&s), texts(&plain));
+        assert_eq!(format!("{got:#?}"), format!("{expected:#?}"));
+        assert!(got.iter().all(|c| !c.rules.is_empty()));
+    }
+    let failed = checks::synthesize_and_check(|| Err(Error::StdoutNeedsStack), &[], rules);
+    assert!(matches!(failed, Err(Error::StdoutNeedsStack)), "{failed:?}");
+    let unknown = checks::synthesize_and_check(|| Ok(Config::embedded()?), &["nope".to_string()], rules);
+    assert!(unknown.is_err_and(|e| e.to_string().contains("nope")));
+}
