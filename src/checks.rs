@@ -227,16 +227,19 @@ pub fn check_structure(
 /// oversubscribed: a helper thread parses the rules from the start, then checks templates (rule
 /// checks first); the calling thread loads the config with `load` and builds the environments
 /// one after the other, each environment's templates open for checking as soon as they are
-/// built, then checks too (structure checks first). Cores beyond two check from the start.
+/// built, then runs `prepare` on the environments' names and every stack (work that needs the
+/// templates but not the verdict, such as staging the output), then checks too (structure
+/// checks first). Cores beyond two check from the start.
 ///
 /// # Errors
 /// The config's or a stack's error (the parse is then left to finish, unused), the rules'
 /// parse error, or the first evaluation error in synthesis order.
-pub fn synthesize_and_check(
+pub fn synthesize_and_check<P>(
     load: impl FnOnce() -> Result<crate::config::Config, crate::error::Error>,
     envs: &[String],
     parse: impl FnOnce() -> Result<RuleSet, RulesError> + Send,
-) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet), crate::error::Error> {
+    prepare: impl FnOnce(&[String], &[&SynthesizedStack]) -> P,
+) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet, P), crate::error::Error> {
     let work = Pipeline::default();
     let built = std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -264,13 +267,23 @@ pub fn synthesize_and_check(
             Ok::<_, crate::error::Error>(selected.iter().map(|(name, _)| name.to_string()).collect::<Vec<_>>())
         })();
         work.close(built.is_err());
-        if built.is_ok() {
-            work.check(Kind::Structure);
-        }
-        built
+        let names = built?;
+        let stacks: Vec<&SynthesizedStack> = work
+            .envs
+            .get()
+            .into_iter()
+            .flatten()
+            .filter_map(|env| env.get())
+            .flatten()
+            .collect();
+        let prepared = prepare(&names, &stacks);
+        crate::trace::mark(format_args!("prepared"));
+        work.check(Kind::Structure);
+        Ok::<_, crate::error::Error>((names, prepared))
     })?;
-    let (synthesis, checks, rules) = work.finish(built)?;
-    Ok((synthesis, checks, rules))
+    let (names, prepared) = built;
+    let (synthesis, checks, rules) = work.finish(names)?;
+    Ok((synthesis, checks, rules, prepared))
 }
 
 #[derive(Clone, Copy, PartialEq)]

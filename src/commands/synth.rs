@@ -19,19 +19,23 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     // With no stored verdict that could answer (no cache, or an empty one) the checks will run:
     // the built-in rules are parsed from process start on the core that loading the config and
     // building the templates leave, and that thread then takes its share of the checks.
-    let (synthesis, fresh) = if cache.as_ref().is_none_or(VerdictCache::is_empty) {
-        let (synthesis, checks, rules) = crate::checks::synthesize_and_check(
+    let out_display = args.out.display().to_string();
+    let (synthesis, fresh, prepared) = if cache.as_ref().is_none_or(VerdictCache::is_empty) {
+        // The output is planned, compared and staged while the checks run (nothing is put in
+        // place before they pass).
+        let (synthesis, checks, rules, prepared) = crate::checks::synthesize_and_check(
             || {
                 crate::trace::mark(format_args!("config start"));
                 Ok(config::load(args.config.config.as_deref())?)
             },
             &args.envs,
             builtin_rules,
+            |envs, stacks| (!args.stdout).then(|| prepare(args, &out_display, envs, stacks.iter().copied())),
         )?;
-        (synthesis, Some((checks, rules)))
+        (synthesis, Some((checks, rules)), prepared)
     } else {
         let config = config::load(args.config.config.as_deref())?;
-        (synth::synthesize_rendered(&config, &args.envs)?, None)
+        (synth::synthesize_rendered(&config, &args.envs)?, None, None)
     };
     let key = cache.as_ref().map(|c| {
         c.key(
@@ -102,11 +106,11 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         return Ok(Exit::Ok);
     }
 
-    let out_display = args.out.display().to_string();
-    let files = output::plan(&synthesis, &args.out, &out_display);
-    crate::trace::mark(format_args!("planned"));
+    let Prepared { files, stale, staged } = match prepared {
+        Some(p) => p,
+        None => prepare(args, &out_display, &synthesis.environments, synthesis.stacks.iter()),
+    };
     if args.check {
-        let stale = output::stale(&args.out, &files);
         if stale.is_empty() {
             eprintln!("{out_display}/ is up to date ({} files)", files.len());
             return Ok(Exit::Ok);
@@ -130,15 +134,37 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     );
     // A directory that already holds exactly these bytes is left alone: nothing to swap, and
     // unchanged files keep their modification times (build tools and editors see no change).
-    if output::stale(&args.out, &files).is_empty() {
-        eprintln!("up to date: {what} already hold exactly this output (no file rewritten)");
-    } else {
-        output::write(&args.out, &files)?;
-        eprintln!("wrote {what}");
+    match staged {
+        None => eprintln!("up to date: {what} already hold exactly this output (no file rewritten)"),
+        Some(staged) => {
+            staged?.commit()?;
+            eprintln!("wrote {what}");
+        }
     }
     crate::trace::mark(format_args!("written"));
     super::keep_until_exit((synthesis, files));
     Ok(Exit::Ok)
+}
+
+/// The output of a synth, worked out before it is put in place: every file, those that differ
+/// from the output directory, and (when some do and the files are to be written) the new tree
+/// staged beside the directory, swapped in only once every check has passed.
+struct Prepared {
+    files: std::collections::BTreeMap<String, Vec<u8>>,
+    stale: Vec<String>,
+    staged: Option<Result<output::Staged, output::OutputError>>,
+}
+
+fn prepare<'s>(
+    args: &SynthArgs,
+    out_display: &str,
+    envs: &[String],
+    stacks: impl Iterator<Item = &'s synth::SynthesizedStack>,
+) -> Prepared {
+    let files = output::plan_stacks(envs, stacks, &args.out, out_display);
+    let stale = output::stale(&args.out, &files);
+    let staged = (!args.check && !stale.is_empty()).then(|| output::stage(&args.out, &files));
+    Prepared { files, stale, staged }
 }
 
 /// The warnings (one line each), the suppressions and a summary line, for stderr; true when

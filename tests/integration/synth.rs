@@ -358,7 +358,9 @@ fn the_parallel_pipeline_matches_the_plain_sequence() {
         let config = Config::embedded().unwrap();
         let plain = synth::synthesize_rendered(&config, &envs).unwrap();
         let expected = checks::check_synthesis(&plain, &rules().unwrap()).unwrap();
-        let (s, got, _) = checks::synthesize_and_check(|| Ok(Config::embedded()?), &envs, rules).unwrap();
+        let (s, got, _, names) =
+            checks::synthesize_and_check(|| Ok(Config::embedded()?), &envs, rules, |names, _| names.to_vec()).unwrap();
+        assert_eq!(names, plain.environments);
         assert_eq!(s.environments, plain.environments);
         let texts = |s: &synth::Synthesis| -> Vec<(String, String)> {
             s.stacks
@@ -370,8 +372,8 @@ fn the_parallel_pipeline_matches_the_plain_sequence() {
         assert_eq!(format!("{got:#?}"), format!("{expected:#?}"));
         assert!(got.iter().all(|c| !c.rules.is_empty()));
     }
-    let failed = checks::synthesize_and_check(|| Err(Error::StdoutNeedsStack), &[], rules);
+    let failed = checks::synthesize_and_check(|| Err(Error::StdoutNeedsStack), &[], rules, |_, _| ());
     assert!(matches!(failed, Err(Error::StdoutNeedsStack)), "{failed:?}");
-    let unknown = checks::synthesize_and_check(|| Ok(Config::embedded()?), &["nope".to_string()], rules);
+    let unknown = checks::synthesize_and_check(|| Ok(Config::embedded()?), &["nope".to_string()], rules, |_, _| ());
     assert!(unknown.is_err_and(|e| e.to_string().contains("nope")));
 }
