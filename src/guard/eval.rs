@@ -33,6 +33,9 @@ impl Deref for Val<'_> {
     }
 }
 
+/// A query's results: most queries select one value, kept inline.
+pub(super) type QRs<'a> = smallvec::SmallVec<[QR<'a>; 2]>;
+
 /// A query that stopped before its end: the deepest value reached and why. The reason's text
 /// is only built when a report needs it (gates and filters never do).
 #[derive(Clone, Debug)]
@@ -413,6 +416,9 @@ fn train(s: &str) -> String {
     words(s).iter().map(|w| cap(w)).collect::<Vec<_>>().join("-")
 }
 
+/// A comparison's outcomes, most often one, kept inline.
+type Crs<'a> = smallvec::SmallVec<[Cr<'a>; 2]>;
+
 /// One comparison's outcome (cfn-guard's operators.rs shapes).
 enum Cr<'a> {
     LhsUnres(Unres<'a>),
@@ -540,14 +546,14 @@ fn flattened<'a>(q: &[QR<'a>], on_unres: impl FnMut(&Unres<'a>)) -> Vec<Val<'a>>
     out
 }
 
-fn rhs_unres_for_each<'a>(results: &mut Vec<Cr<'a>>, lhs: &[Val<'a>], u: &Unres<'a>) {
+fn rhs_unres_for_each<'a>(results: &mut Crs<'a>, lhs: &[Val<'a>], u: &Unres<'a>) {
     for l in lhs {
         results.push(Cr::RhsUnres(l.clone(), u.clone()));
     }
 }
 
-fn compare_eq_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
-    let mut results = vec![];
+fn compare_eq_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Crs<'a> {
+    let mut results = Crs::new();
     match (is_literal(lhs), is_literal(rhs)) {
         (Some(l), Some(r)) => results.push(match_value(l, r)),
         (Some(l), None) => {
@@ -619,8 +625,8 @@ fn compare_eq_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
     results
 }
 
-fn compare_in_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
-    let mut results = vec![];
+fn compare_in_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Crs<'a> {
+    let mut results = Crs::new();
     match (is_literal(lhs), is_literal(rhs)) {
         (Some(l), Some(r)) => {
             let s = string_in(&l, &r);
@@ -705,8 +711,8 @@ fn compare_in_op<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>]) -> Vec<Cr<'a>> {
     results
 }
 
-fn compare_common<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>], op: Op) -> Vec<Cr<'a>> {
-    let mut results = vec![];
+fn compare_common<'a>(lhs: &[QR<'a>], rhs: &[QR<'a>], op: Op) -> Crs<'a> {
+    let mut results = Crs::new();
     let ls = flattened(lhs, |u| results.push(Cr::LhsUnres(u.clone())));
     let mut un = vec![];
     let rs = flattened(rhs, |u| un.push(u.clone()));
@@ -886,12 +892,12 @@ impl<'a> Ev<'a> {
                     LetValue::Query(q) => {
                         let r = self.query(q, sc)?;
                         if q.match_all {
-                            r
+                            r.into_vec()
                         } else {
                             r.into_iter().filter(|x| !matches!(x, QR::Unres(_))).collect()
                         }
                     }
-                    LetValue::Func(f) => self.call_function(f, sc)?,
+                    LetValue::Func(f) => self.call_function(f, sc)?.into_vec(),
                 };
                 let rc = Rc::new(vals);
                 sc.bound.borrow_mut().insert(name.to_string(), Rc::clone(&rc));
@@ -902,31 +908,33 @@ impl<'a> Ev<'a> {
         self.fatal(span, format!("unknown variable `%{name}`"))
     }
 
-    pub(super) fn let_value(&self, v: &'a LetValue, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
+    pub(super) fn let_value(&self, v: &'a LetValue, scope: &Scope<'_, 'a>) -> R<QRs<'a>> {
         Ok(match v {
-            LetValue::Lit(n) => vec![QR::Lit(Val::B(n))],
+            LetValue::Lit(n) => smallvec::smallvec![QR::Lit(Val::B(n))],
             LetValue::Query(q) => self.query(q, scope)?,
             LetValue::Func(f) => self.call_function(f, scope)?,
         })
     }
 
-    fn call_function(&self, f: &'a FnCall, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
+    fn call_function(&self, f: &'a FnCall, scope: &Scope<'_, 'a>) -> R<QRs<'a>> {
         let mut args = Vec::with_capacity(f.args.len());
         for a in &f.args {
             args.push(self.let_value(a, scope)?);
         }
-        super::functions::call(&self.regex_cache, &f.name, &args).map_err(|m| EvErr::Unevaluatable(m, f.span))
+        super::functions::call(&self.regex_cache, &f.name, &args)
+            .map(QRs::from_vec)
+            .map_err(|m| EvErr::Unevaluatable(m, f.span))
     }
 
     // ---------------------------------------------------------------- queries
 
-    pub(super) fn query(&self, q: &'a Query, scope: &Scope<'_, 'a>) -> R<Vec<QR<'a>>> {
-        let mut out = vec![];
+    pub(super) fn query(&self, q: &'a Query, scope: &Scope<'_, 'a>) -> R<QRs<'a>> {
+        let mut out = QRs::new();
         self.retrieve(0, q, scope.root.clone(), scope.root.clone(), scope, None, &mut out)?;
         Ok(out)
     }
 
-    fn unres(out: &mut Vec<QR<'a>>, at: &Val<'a>, why: Why<'a>) {
+    fn unres(out: &mut QRs<'a>, at: &Val<'a>, why: Why<'a>) {
         out.push(QR::Unres(Unres { at: at.clone(), why }));
     }
 
@@ -939,7 +947,7 @@ impl<'a> Ev<'a> {
         rroot: Val<'a>,
         scope: &Scope<'_, 'a>,
         conv: Option<usize>,
-        out: &mut Vec<QR<'a>>,
+        out: &mut QRs<'a>,
     ) -> R<()> {
         let parts = &q.parts;
         let Some(part) = parts.get(idx) else {
@@ -1197,7 +1205,7 @@ impl<'a> Ev<'a> {
                 }
                 let rhs = match &kf.rhs {
                     LetValue::Query(rq) => {
-                        let mut r = vec![];
+                        let mut r = QRs::new();
                         self.retrieve(0, rq, cur.clone(), cur.clone(), scope, conv, &mut r)?;
                         r
                     }
@@ -1239,7 +1247,7 @@ impl<'a> Ev<'a> {
         rroot: Val<'a>,
         scope: &Scope<'_, 'a>,
         conv: Option<usize>,
-        out: &mut Vec<QR<'a>>,
+        out: &mut QRs<'a>,
     ) -> R<()> {
         let GVal::List(l) = &cur.val else {
             Self::unres(out, &cur, Why::IndexOnNonList(i));
@@ -1476,7 +1484,7 @@ impl<'a> Ev<'a> {
         for (name, arg) in pr.params.iter().zip(&p.args) {
             let vals = match arg {
                 LetValue::Lit(n) => vec![QR::Res(Val::B(n))],
-                other => self.let_value(other, scope)?,
+                other => self.let_value(other, scope)?.into_vec(),
             };
             bound.insert(name.clone(), Rc::new(vals));
         }
@@ -1602,8 +1610,18 @@ impl<'a> Ev<'a> {
         if a.op.is_unary() {
             return self.unary(a, &lhs, role, sink, opname);
         }
-        let rhs = match &a.rhs {
-            Some(v) => self.let_value(v, scope)?,
+        // A literal, the common right-hand side, is borrowed where it stands (no list built).
+        let literal: [QR<'a>; 1];
+        let queried: QRs<'a>;
+        let rhs: &[QR<'a>] = match &a.rhs {
+            Some(LetValue::Lit(n)) => {
+                literal = [QR::Lit(Val::B(n))];
+                &literal
+            }
+            Some(v) => {
+                queried = self.let_value(v, scope)?;
+                &queried
+            }
             None => return self.fatal(a.span, "binary operator without a right-hand side".into()),
         };
         let not = a.op_not ^ a.negation;
@@ -1642,11 +1660,11 @@ impl<'a> Ev<'a> {
             return Ok(Status::Skip);
         }
         let results = match a.op {
-            Op::Eq => compare_eq_op(&lhs, &rhs),
-            Op::In => compare_in_op(&lhs, &rhs),
-            op => compare_common(&lhs, &rhs, op),
+            Op::Eq => compare_eq_op(&lhs, rhs),
+            Op::In => compare_in_op(&lhs, rhs),
+            op => compare_common(&lhs, rhs, op),
         };
-        let results: Vec<Cr<'a>> = if not {
+        let results: Crs<'a> = if not {
             results
                 .into_iter()
                 .map(|c| negate(c, a.op, lhs.len(), rhs.len()))
@@ -1679,7 +1697,7 @@ impl<'a> Ev<'a> {
                 }
                 Cr::LhsUnres(u) => {
                     fails += 1;
-                    tmp.push(|| v(u.path(), rhs_json(&rhs), None, Some(u.reason())));
+                    tmp.push(|| v(u.path(), rhs_json(rhs), None, Some(u.reason())));
                 }
                 Cr::RhsUnres(l, u) => {
                     fails += 1;

@@ -47,7 +47,7 @@ fn single_int(arg: &[QR<'_>], what: &str) -> Result<i64, String> {
 }
 
 /// Calls built-in `name` on already evaluated arguments.
-pub fn call<'a>(cache: &RegexCache, name: &str, args: &[Vec<QR<'a>>]) -> Result<Vec<QR<'a>>, String> {
+pub fn call<'a>(cache: &RegexCache, name: &str, args: &[super::eval::QRs<'a>]) -> Result<Vec<QR<'a>>, String> {
     let expected = match name {
         "now" => 0,
         "join" => 2,
