@@ -240,17 +240,21 @@ struct Ev<'a> {
     /// Per conjunction (by address): `quiet[i]` is whether every clause from disjunction `i`
     /// on is a [`quiet_clause`] (see [`Ev::quiet_after`]).
     quiet: RefCell<HashMap<usize, Rc<[bool]>>>,
-    /// Per map of the document (by address) and key: see [`Ev::preselected`].
-    key_index: RefCell<HashMap<(usize, &'a str), Rc<KeyIndex>>>,
+    /// Per map of the document (by address) and key, shared by every rules file evaluated on
+    /// the document: see [`Ev::preselected`].
+    key_index: &'a KeyIndexes<'a>,
 }
 
 /// The values of one map grouped by the string each holds at one key: the positions (in map
 /// order) of the values whose key holds each string, and of the others (not a map, key absent,
 /// not a string), which only the general path can judge.
-struct KeyIndex {
-    by_value: HashMap<String, Vec<usize>>,
+struct KeyIndex<'a> {
+    by_value: HashMap<&'a str, Vec<usize>>,
     other: Vec<usize>,
 }
+
+/// The [`KeyIndex`]es of one document, by map address and key.
+type KeyIndexes<'a> = RefCell<HashMap<(usize, &'a str), Rc<KeyIndex<'a>>>>;
 
 fn status_of(fails: usize, passes: usize) -> Status {
     if fails > 0 {
@@ -294,10 +298,11 @@ pub fn evaluate_many_where(
         });
     };
     let suppressed = suppressions_by_rule(data);
+    let key_index = KeyIndexes::default();
     files
         .iter()
         .enumerate()
-        .map(|(i, rules)| evaluate_root(rules, &suppressed, &root, &|name| wanted(i, name)))
+        .map(|(i, rules)| evaluate_root(rules, &suppressed, &root, &key_index, &|name| wanted(i, name)))
         .collect()
 }
 
@@ -329,13 +334,14 @@ fn suppressions_by_rule(data: &serde_json::Value) -> HashMap<&str, Vec<String>> 
     out
 }
 
-fn evaluate_root(
-    rules: &RulesFile,
+fn evaluate_root<'a>(
+    rules: &'a RulesFile,
     suppressed: &HashMap<&str, Vec<String>>,
-    root: &Node,
+    root: &'a Node,
+    key_index: &'a KeyIndexes<'a>,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<Evaluation, GuardError> {
-    let ev = Ev::new(rules);
+    let ev = Ev::new(rules, key_index);
     let scope = Scope::new(None, Val::B(root), &rules.lets);
     let mut out = Vec::with_capacity(rules.rules.len());
     for rule in rules.rules.iter().filter(|r| wanted(&r.name)) {
@@ -777,7 +783,7 @@ fn negate<'a>(cr: Cr<'a>, op: Op, lhs_len: usize, rhs_len: usize) -> Cr<'a> {
 }
 
 impl<'a> Ev<'a> {
-    fn new(file: &'a RulesFile) -> Ev<'a> {
+    fn new(file: &'a RulesFile, key_index: &'a KeyIndexes<'a>) -> Ev<'a> {
         let mut rules: HashMap<&str, Vec<&Rule>> = HashMap::default();
         for r in &file.rules {
             rules.entry(r.name.as_str()).or_default().push(r);
@@ -792,7 +798,7 @@ impl<'a> Ev<'a> {
             depth: Cell::new(0),
             regex_cache: RefCell::new(HashMap::default()),
             quiet: RefCell::new(HashMap::default()),
-            key_index: RefCell::new(HashMap::default()),
+            key_index,
         }
     }
 
@@ -821,7 +827,7 @@ impl<'a> Ev<'a> {
             for (i, v) in map.values().enumerate() {
                 match &v.val {
                     GVal::Map(inner) => match inner.get(key) {
-                        Some(Node { val: GVal::Str(s), .. }) => index.by_value.entry(s.clone()).or_default().push(i),
+                        Some(Node { val: GVal::Str(s), .. }) => index.by_value.entry(s.as_str()).or_default().push(i),
                         _ => index.other.push(i),
                     },
                     _ => index.other.push(i),
