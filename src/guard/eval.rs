@@ -366,6 +366,14 @@ fn evaluate_root<'a>(
     Ok(Evaluation { rules: out })
 }
 
+/// A key's spellings by each of [`CONVERTERS`] (`all`, by converter), and the distinct ones
+/// that differ from the key, each with its first converter (`others`: a key missing from a map
+/// is looked up under these only, in converter order, as cfn-guard does).
+struct Variants {
+    all: Vec<String>,
+    others: Vec<(usize, String)>,
+}
+
 const CONVERTERS: &[fn(&str) -> String] = &[camel, pascal, kebab, pascal, snake, title, train];
 
 fn words(s: &str) -> Vec<String> {
@@ -997,16 +1005,14 @@ impl<'a> Ev<'a> {
                 let variants = self.variants(k);
                 match conv {
                     Some(c) => {
-                        if let Some(v) = variants.get(c).and_then(|name| cur.get_key(name)) {
+                        if let Some(v) = variants.all.get(c).and_then(|name| cur.get_key(name)) {
                             return self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out);
                         }
                     }
                     None => {
-                        for (c, name) in variants.iter().enumerate() {
-                            if name != k
-                                && let Some(v) = cur.get_key(name)
-                            {
-                                return self.retrieve(idx + 1, q, v, rroot.clone(), scope, Some(c), out);
+                        for (c, name) in &variants.others {
+                            if let Some(v) = cur.get_key(name) {
+                                return self.retrieve(idx + 1, q, v, rroot.clone(), scope, Some(*c), out);
                             }
                         }
                     }
@@ -1270,17 +1276,24 @@ impl<'a> Ev<'a> {
         }
     }
 
-    fn variants(&self, k: &str) -> Rc<Vec<String>> {
+    fn variants(&self, k: &str) -> Rc<Variants> {
         thread_local! {
             /// Case-converted spellings of keys: the converters are slow, and the same keys are
             /// missed by every rules file on every template.
-            static CONVERTED: RefCell<HashMap<String, Rc<Vec<String>>>> = RefCell::new(HashMap::default());
+            static CONVERTED: RefCell<HashMap<String, Rc<Variants>>> = RefCell::new(HashMap::default());
         }
         CONVERTED.with(|cache| {
             if let Some(v) = cache.borrow().get(k) {
                 return Rc::clone(v);
             }
-            let v = Rc::new(CONVERTERS.iter().map(|c| c(k)).collect::<Vec<_>>());
+            let all: Vec<String> = CONVERTERS.iter().map(|c| c(k)).collect();
+            let mut others: Vec<(usize, String)> = Vec::new();
+            for (c, name) in all.iter().enumerate() {
+                if name != k && !others.iter().any(|(_, seen)| seen == name) {
+                    others.push((c, name.clone()));
+                }
+            }
+            let v = Rc::new(Variants { all, others });
             cache.borrow_mut().insert(k.to_string(), Rc::clone(&v));
             v
         })
@@ -2126,6 +2139,31 @@ mod tests {
         ] {
             assert_eq!(statuses(src, d.clone()), statuses(&general, d));
         }
+    }
+
+    /// A key missing from a map is looked up under its case-converted spellings, the first
+    /// found fixing the spelling for the rest of the query. Expected: cfn-guard 3.2.1 `validate`.
+    #[test]
+    fn missing_keys_are_looked_up_under_converted_spellings() {
+        let src = "rule Pascal { Resources.A.BucketName == \"x\" }\n\
+                   rule Kebab { Resources.A.BucketName.Inner == 1 }\n\
+                   rule Missing { Resources.A.Nothing exists }\n\
+                   rule Chain { Resources.A.SomeThing.DeepKey == 2 }\n";
+        use Status::{Fail, Pass};
+        let expect = |chain: Status| {
+            vec![
+                ("Pascal".to_string(), Pass),
+                ("Kebab".to_string(), Fail),
+                ("Missing".to_string(), Fail),
+                ("Chain".to_string(), chain),
+            ]
+        };
+        let d = json!({"Resources": {"A": {"bucket_name": "x", "some-thing": {"deep_key": 3, "deep-key": 2, "DeepKey": 5}}}});
+        assert_eq!(statuses(src, d), expect(Fail));
+        let d = json!({"Resources": {"A": {"bucket_name": "x", "some-thing": {"deep_key": 3, "deep-key": 2}}}});
+        assert_eq!(statuses(src, d), expect(Pass));
+        let d = json!({"Resources": {"A": {"bucketName": "x", "some-thing": {"deep_key": 2}}}});
+        assert_eq!(statuses(src, d), expect(Fail));
     }
 
     #[test]
