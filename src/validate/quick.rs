@@ -95,7 +95,7 @@ impl Walk<'_> {
             let Some(target) = reference
                 .as_str()
                 .and_then(|r| r.strip_prefix('#'))
-                .and_then(|pointer| self.root.pointer(pointer))
+                .and_then(|pointer| resolve_pointer(self.root, pointer))
             else {
                 return Unknown;
             };
@@ -683,5 +683,61 @@ mod tests {
             "an intrinsic deciding between branches: the validator decides"
         );
         assert!(!ok(json!({"N": 1.0})), "1.0 as an integer is the validator's call");
+    }
+}
+
+/// `root.pointer(pointer)` (RFC 6901), without allocating when no token is escaped (`$ref`s are
+/// `#/definitions/Name`, resolved at every use).
+fn resolve_pointer<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.contains('~') {
+        return root.pointer(pointer);
+    }
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .try_fold(root, |v, token| match v {
+            Value::Object(map) => map.get(token),
+            // As serde_json: no sign, no leading zero.
+            Value::Array(items) if !token.starts_with('+') && !(token.starts_with('0') && token.len() > 1) => {
+                token.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod pointer_tests {
+    use super::resolve_pointer;
+    use serde_json::json;
+
+    #[test]
+    fn resolves_as_serde_json_does() {
+        let doc = json!({"definitions": {"A": {"type": "string"}, "a/b": 1, "m~n": 2, "": 3},
+                         "list": [10, 11, {"x": 12}], "01": 4});
+        for p in [
+            "",
+            "/definitions",
+            "/definitions/A",
+            "/definitions/A/type",
+            "/definitions/a~1b",
+            "/definitions/m~0n",
+            "/definitions/",
+            "/list/0",
+            "/list/2/x",
+            "/list/01",
+            "/list/+1",
+            "/list/3",
+            "/list/-1",
+            "/01",
+            "/nope",
+            "nope",
+            "/definitions/A/type/deeper",
+            "//",
+        ] {
+            assert_eq!(resolve_pointer(&doc, p), doc.pointer(p), "{p}");
+        }
     }
 }
