@@ -60,7 +60,7 @@ fn push_scalar(out: &mut String, v: &Value) {
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json does.
 fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;
@@ -88,6 +88,26 @@ fn push_json_string(out: &mut String, s: &str) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Whether `bytes` holds a control character, `"` or `\\` (what JSON strings escape), eight
+/// bytes at a time: templates are mostly strings that need no escaping.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` below `n` (n <= 128), or equal to `b`: exact as a yes/no for the word.
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH != 0;
+    let has = |x: u64, b: u64| below(x ^ (ONES * b), 1);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if below(x, 0x20) || has(x, u64::from(b'"')) || has(x, u64::from(b'\\')) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Whether the containers of `v` nest at most `limit` levels (a scalar is 0, `[1]` is 1,
@@ -343,6 +363,23 @@ impl Scanner<'_> {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// The word-at-a-time test answers as the byte-by-byte one.
+        #[test]
+        fn needs_escape_is_exact(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            let plain = bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            proptest::prop_assert_eq!(super::needs_escape(&bytes), plain);
+        }
+
+        #[test]
+        fn needs_escape_is_exact_near_the_edges(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![0x00u8, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0x9f, 0xa2, 0xdc, 0xff]), 0..40),
+        ) {
+            let plain = bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+            proptest::prop_assert_eq!(super::needs_escape(&bytes), plain);
+        }
+    }
+
     use super::*;
     use serde_json::json;
 
