@@ -700,9 +700,13 @@ fn resolve_pointer<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
         .split('/')
         .try_fold(root, |v, token| match v {
             Value::Object(map) => map.get(token),
-            // As serde_json: no sign, no leading zero.
-            Value::Array(items) if !token.starts_with('+') && !(token.starts_with('0') && token.len() > 1) => {
-                token.parse::<usize>().ok().and_then(|i| items.get(i))
+            Value::Array(items) => {
+                // As serde_json: no sign, no leading zero.
+                let plain = !token.starts_with('+') && (token == "0" || !token.starts_with('0'));
+                plain
+                    .then(|| token.parse::<usize>().ok())
+                    .flatten()
+                    .and_then(|i| items.get(i))
             }
             _ => None,
         })
