@@ -11,6 +11,21 @@ use std::path::Path;
 
 use serde_json::Value;
 
+/// On Linux with glibc, the `kiro-infra` executable is linked at a fixed address (`-no-pie`):
+/// its ~18,000 relative relocations are then resolved by the linker instead of by the dynamic
+/// loader at every start (0.4 ms of a 10 ms run), and the pages they would touch stay shared
+/// and clean. Only the binary is linked so (not tests, examples or proc-macros); the code is
+/// the same. The price is no address randomisation of the executable itself: `KIRO_BUILD_PIE=1`
+/// at build time keeps the usual position-independent executable.
+fn link_without_pie() {
+    println!("cargo:rerun-if-env-changed=KIRO_BUILD_PIE");
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu" && var("KIRO_BUILD_PIE").is_empty()
+    {
+        println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
+}
+
 /// Annotation keywords dropped wherever a schema (not a property name) is expected.
 const PROSE: &[&str] = &["description", "markdownDescription", "title", "examples", "$comment"];
 
@@ -75,6 +90,7 @@ fn slim_schemas(out_dir: &Path) {
 }
 
 fn main() {
+    link_without_pie();
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     slim_schemas(Path::new(&out_dir));
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
