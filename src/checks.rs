@@ -253,6 +253,9 @@ pub fn synthesize_and_check<P>(
         for _ in 2..crate::par::cores() {
             scope.spawn(|| work.check(Kind::Structure));
         }
+        // However this closure ends (a panic included), the workers waiting for checks are
+        // released, so that the scope can join them.
+        let _release = Release(&work);
         let built = (|| {
             let config = load()?;
             let selected = config.select(envs)?;
@@ -284,6 +287,15 @@ pub fn synthesize_and_check<P>(
     let (names, prepared) = built;
     let (synthesis, checks, rules) = work.finish(names)?;
     Ok((synthesis, checks, rules, prepared))
+}
+
+/// Closes the pipeline's queue when dropped (abandoning what is left on a panic).
+struct Release<'p>(&'p Pipeline);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.0.close(std::thread::panicking());
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]

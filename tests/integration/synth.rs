@@ -377,3 +377,19 @@ fn the_parallel_pipeline_matches_the_plain_sequence() {
     let unknown = checks::synthesize_and_check(|| Ok(Config::embedded()?), &["nope".to_string()], rules, |_, _| ());
     assert!(unknown.is_err_and(|e| e.to_string().contains("nope")));
 }
+
+/// A panic while the environments are built (a bug) is a panic, not a hang: the helper thread
+/// waiting for templates to check is released and the panic propagates.
+#[test]
+fn a_panic_while_building_does_not_hang_the_pipeline() {
+    use kiro_infra::{checks, config::Config, ruleset::RuleSet};
+    let outcome = std::panic::catch_unwind(|| {
+        checks::synthesize_and_check(
+            || -> Result<Config, kiro_infra::error::Error> { panic!("a bug while loading") },
+            &[],
+            || RuleSet::new(RuleSet::builtin()?, vec![], vec![]),
+            |_, _| (),
+        )
+    });
+    assert!(outcome.is_err());
+}
