@@ -223,13 +223,14 @@ pub fn check_structure(
     }
 }
 
-/// A synthesis built and checked while the rules are parsed beside it, every core busy and none
-/// oversubscribed: a helper thread parses the rules from the start, then checks templates (rule
-/// checks first); the calling thread loads the config with `load` and builds the environments
-/// one after the other, each environment's templates open for checking as soon as they are
-/// built, then runs `prepare` on the environments' names and every stack (work that needs the
-/// templates but not the verdict, such as staging the output), then checks too (structure
-/// checks first). Cores beyond two check from the start.
+/// A synthesis built and checked with the built-in rules, parsed beside it, every core busy and
+/// none oversubscribed: a helper thread parses rules files from the start, then checks
+/// templates (rule checks first); the calling thread loads the config with `load` and builds
+/// the environments one after the other, each environment's templates open for checking as
+/// soon as they are built, runs `prepare` on the environments' names and every stack (work
+/// that needs the templates but not the verdict, such as staging the output), parses the rules
+/// files the helper has not taken yet (a thread can start late on a busy machine), then checks
+/// too (structure checks first). Cores beyond two check from the start.
 ///
 /// # Errors
 /// The config's or a stack's error (the parse is then left to finish, unused), the rules'
@@ -237,7 +238,6 @@ pub fn check_structure(
 pub fn synthesize_and_check<P>(
     load: impl FnOnce() -> Result<crate::config::Config, crate::error::Error>,
     envs: &[String],
-    parse: impl FnOnce() -> Result<RuleSet, RulesError> + Send,
     prepare: impl FnOnce(&[String], &[&SynthesizedStack]) -> P,
 ) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet, P), crate::error::Error> {
     let work = Pipeline::default();
@@ -246,7 +246,7 @@ pub fn synthesize_and_check<P>(
             .name("rules".into())
             .spawn_scoped(scope, || {
                 crate::trace::mark(format_args!("rules thread running"));
-                work.parse(parse);
+                work.parse();
                 work.check(Kind::Rules);
             })
             .map_err(crate::error::Error::Thread)?;
@@ -281,6 +281,7 @@ pub fn synthesize_and_check<P>(
             .collect();
         let prepared = prepare(&names, &stacks);
         crate::trace::mark(format_args!("prepared"));
+        work.parse();
         work.check(Kind::Structure);
         Ok::<_, crate::error::Error>((names, prepared))
     })?;
@@ -307,8 +308,12 @@ enum Kind {
 /// The shared state of [`synthesize_and_check`].
 #[derive(Default)]
 struct Pipeline {
-    /// None: the parse panicked (its payload is in `panicked`, resumed by `finish`).
+    /// The built-in rules, once every file is parsed. None: a parse panicked (its payload is in
+    /// `panicked`, resumed by `finish`).
     rules: std::sync::OnceLock<Option<Result<RuleSet, RulesError>>>,
+    /// The next built-in rules file to parse, and the files parsed so far (in order).
+    next_file: std::sync::atomic::AtomicUsize,
+    files: std::sync::Mutex<Vec<(usize, Result<crate::ruleset::LoadedRules, RulesError>)>>,
     panicked: std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>,
     /// Each selected environment's stacks, in config order, set as each is built.
     envs: std::sync::OnceLock<Box<[std::sync::OnceLock<Vec<SynthesizedStack>>]>>,
@@ -335,15 +340,52 @@ enum Checked {
 type RulesOutcome = Option<Result<Vec<RuleRun>, RulesError>>;
 
 impl Pipeline {
-    /// Runs `parse`, catching a panic so that no thread waits for rules forever.
-    fn parse(&self, parse: impl FnOnce() -> Result<RuleSet, RulesError>) {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse));
-        let result = result.map_err(|payload| {
+    /// Parses built-in rules files no thread has taken yet; whoever parses the last one sets
+    /// the rules. A panic is caught (and resumed by `finish`) so that no thread waits for rules
+    /// forever.
+    fn parse(&self) {
+        use std::sync::atomic::Ordering;
+        let sources = crate::ruleset::BUILTIN_RULES;
+        let parsing = || {
+            let mut took = false;
+            // Biggest file first, so that two threads parsing end close together.
+            let mut order: Vec<usize> = (0..sources.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(sources[i].1.len()));
+            loop {
+                let Some(&i) = order.get(self.next_file.fetch_add(1, Ordering::Relaxed)) else {
+                    return;
+                };
+                let Some(source) = sources.get(i) else { return };
+                if !took {
+                    crate::trace::mark(format_args!("parse rules start"));
+                    took = true;
+                }
+                let loaded = crate::ruleset::load_builtin(source);
+                let mut files = self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                files.push((i, loaded));
+                if files.len() < sources.len() {
+                    continue;
+                }
+                // The last file: the set, files in their order.
+                let mut parsed = std::mem::take(&mut *files);
+                drop(files);
+                crate::trace::mark(format_args!("parse rules end"));
+                parsed.sort_by_key(|(i, _)| *i);
+                let set = parsed
+                    .into_iter()
+                    .map(|(_, loaded)| loaded)
+                    .collect::<Result<Vec<_>, _>>()
+                    .and_then(|loaded| RuleSet::new(loaded, Vec::new(), Vec::new()));
+                let _ = self.rules.set(Some(set));
+                return;
+            }
+        };
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parsing)) {
             if let Ok(mut slot) = self.panicked.lock() {
                 *slot = Some(payload);
             }
-        });
-        let _ = self.rules.set(result.ok());
+            let _ = self.rules.set(None);
+        }
     }
 
     fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {

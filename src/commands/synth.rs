@@ -8,17 +8,15 @@ use crate::{config, output, synth};
 use std::io::Write;
 
 fn builtin_rules() -> Result<RuleSet, crate::ruleset::RulesError> {
-    crate::trace::mark(format_args!("parse rules start"));
-    let rules = RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()));
-    crate::trace::mark(format_args!("parse rules end"));
-    rules
+    RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()))
 }
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     let cache = if args.no_cache { None } else { VerdictCache::from_env() };
     // With no stored verdict that could answer (no cache, or an empty one) the checks will run:
     // the built-in rules are parsed from process start on the core that loading the config and
-    // building the templates leave, and that thread then takes its share of the checks.
+    // building the templates leave, and that thread then takes its share of the checks (see
+    // `checks::synthesize_and_check`).
     let out_display = args.out.display().to_string();
     let (synthesis, fresh, prepared) = if cache.as_ref().is_none_or(VerdictCache::is_empty) {
         // The output is planned, compared and staged while the checks run (nothing is put in
@@ -29,7 +27,6 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
                 Ok(config::load(args.config.config.as_deref())?)
             },
             &args.envs,
-            builtin_rules,
             |envs, stacks| (!args.stdout).then(|| prepare(args, &out_display, envs, stacks.iter().copied())),
         )?;
         (synthesis, Some((checks, rules)), prepared)

@@ -359,7 +359,7 @@ fn the_parallel_pipeline_matches_the_plain_sequence() {
         let plain = synth::synthesize_rendered(&config, &envs).unwrap();
         let expected = checks::check_synthesis(&plain, &rules().unwrap()).unwrap();
         let (s, got, _, names) =
-            checks::synthesize_and_check(|| Ok(Config::embedded()?), &envs, rules, |names, _| names.to_vec()).unwrap();
+            checks::synthesize_and_check(|| Ok(Config::embedded()?), &envs, |names, _| names.to_vec()).unwrap();
         assert_eq!(names, plain.environments);
         assert_eq!(s.environments, plain.environments);
         let texts = |s: &synth::Synthesis| -> Vec<(String, String)> {
@@ -372,9 +372,9 @@ fn the_parallel_pipeline_matches_the_plain_sequence() {
         assert_eq!(format!("{got:#?}"), format!("{expected:#?}"));
         assert!(got.iter().all(|c| !c.rules.is_empty()));
     }
-    let failed = checks::synthesize_and_check(|| Err(Error::StdoutNeedsStack), &[], rules, |_, _| ());
+    let failed = checks::synthesize_and_check(|| Err(Error::StdoutNeedsStack), &[], |_, _| ());
     assert!(matches!(failed, Err(Error::StdoutNeedsStack)), "{failed:?}");
-    let unknown = checks::synthesize_and_check(|| Ok(Config::embedded()?), &["nope".to_string()], rules, |_, _| ());
+    let unknown = checks::synthesize_and_check(|| Ok(Config::embedded()?), &["nope".to_string()], |_, _| ());
     assert!(unknown.is_err_and(|e| e.to_string().contains("nope")));
 }
 
@@ -382,12 +382,11 @@ fn the_parallel_pipeline_matches_the_plain_sequence() {
 /// waiting for templates to check is released and the panic propagates.
 #[test]
 fn a_panic_while_building_does_not_hang_the_pipeline() {
-    use kiro_infra::{checks, config::Config, ruleset::RuleSet};
+    use kiro_infra::{checks, config::Config};
     let outcome = std::panic::catch_unwind(|| {
         checks::synthesize_and_check(
             || -> Result<Config, kiro_infra::error::Error> { panic!("a bug while loading") },
             &[],
-            || RuleSet::new(RuleSet::builtin()?, vec![], vec![]),
             |_, _| (),
         )
     });
