@@ -311,7 +311,8 @@ struct Pipeline {
     /// The built-in rules, once every file is parsed. None: a parse panicked (its payload is in
     /// `panicked`, resumed by `finish`).
     rules: std::sync::OnceLock<Option<Result<RuleSet, RulesError>>>,
-    /// The next built-in rules file to parse, and the files parsed so far (in order).
+    /// How many built-in rules files threads have taken (a position in the parse order), and
+    /// the files parsed so far with their index in `BUILTIN_RULES`, in the order they finished.
     next_file: std::sync::atomic::AtomicUsize,
     files: std::sync::Mutex<Vec<(usize, Result<crate::ruleset::LoadedRules, RulesError>)>>,
     panicked: std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>,
