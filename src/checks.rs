@@ -79,82 +79,6 @@ fn cross_stack_checks(synthesis: &Synthesis, out: &mut [TemplateCheck]) {
     }
 }
 
-/// Every check on a synthesis while `parse` produces the rules on a thread of its own: the
-/// checks that need no rules start at once, and the rule checks follow on the same workers as
-/// soon as the rules are there (no barrier between the two kinds, no second set of threads).
-/// Returns the checks in synthesis order, and the rules.
-///
-/// # Errors
-/// The rules' parse error, or the first evaluation error.
-pub fn check_synthesis_parsing(
-    synthesis: &Synthesis,
-    parse: impl FnOnce() -> Result<RuleSet, RulesError> + Send,
-) -> Result<(Vec<TemplateCheck>, RuleSet), RulesError> {
-    enum Task {
-        Structure,
-        Rules,
-    }
-    enum Done {
-        Structure(TemplateCheck),
-        Rules(Result<Vec<RuleRun>, RulesError>),
-        /// The rules did not parse (or their thread panicked): nothing to run.
-        NoRules,
-    }
-    // None: the parsing thread panicked (its payload is in `panicked`, resumed below).
-    let parsed: std::sync::OnceLock<Option<Result<RuleSet, RulesError>>> = std::sync::OnceLock::new();
-    let panicked = std::sync::Mutex::new(None);
-    let tasks: Vec<(Task, &SynthesizedStack)> = synthesis
-        .stacks
-        .iter()
-        .map(|s| (Task::Structure, s))
-        .chain(synthesis.stacks.iter().map(|s| (Task::Rules, s)))
-        .collect();
-    // Structure checks first (they need no rules), each kind biggest template first.
-    let rank = |(task, stack): &(Task, &SynthesizedStack)| (matches!(task, Task::Structure), template_size(stack));
-    let done = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse));
-            let result = result.map_err(|payload| {
-                if let Ok(mut slot) = panicked.lock() {
-                    *slot = Some(payload);
-                }
-            });
-            let _ = parsed.set(result.ok());
-        });
-        crate::par::map_largest_first(&tasks, rank, |(task, stack)| match task {
-            Task::Structure => Done::Structure(structure_check(stack)),
-            Task::Rules => match parsed.wait() {
-                Some(Ok(rules)) => Done::Rules(ruleset::run(rules, &stack.name, &stack.value, &|p: &str| {
-                    stack.rendered().line_of(p)
-                })),
-                _ => Done::NoRules,
-            },
-        })
-    });
-    if let Some(payload) = panicked.into_inner().ok().flatten() {
-        std::panic::resume_unwind(payload);
-    }
-    // The scope joined the parsing thread, which sets the result unless it panicked (resumed
-    // above): the error below cannot happen, it only spares an `unwrap`.
-    let rules = parsed.into_inner().flatten().ok_or(RulesError::Empty {
-        path: "built-in rules".into(),
-    })??;
-    let mut checks = Vec::with_capacity(synthesis.stacks.len());
-    let mut runs = Vec::with_capacity(synthesis.stacks.len());
-    for d in done {
-        match d {
-            Done::Structure(check) => checks.push(check),
-            Done::Rules(run) => runs.push(run?),
-            Done::NoRules => runs.push(Vec::new()),
-        }
-    }
-    for (check, run) in checks.iter_mut().zip(runs) {
-        check.rules = run;
-    }
-    cross_stack_checks(synthesis, &mut checks);
-    Ok((checks, rules))
-}
-
 /// Adds every enabled rule's result to `checks` (from [`structure_checks`] on the same
 /// synthesis), templates spread over the cores.
 pub fn rule_checks(synthesis: &Synthesis, checks: &mut [TemplateCheck], rules: &RuleSet) -> Result<(), RulesError> {
@@ -240,6 +164,53 @@ pub fn synthesize_and_check<P>(
     envs: &[String],
     prepare: impl FnOnce(&[String], &[&SynthesizedStack]) -> P,
 ) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet, P), crate::error::Error> {
+    run_pipeline(
+        |work| {
+            let config = load()?;
+            let selected = config.select(envs)?;
+            work.open(selected.len());
+            for (i, (name, env)) in selected.iter().enumerate() {
+                crate::trace::mark(format_args!("env {name} start"));
+                let stacks = crate::synth::build_environment(name, env, true)?;
+                work.publish(i, stacks);
+            }
+            Ok(selected.iter().map(|(name, _)| name.to_string()).collect())
+        },
+        prepare,
+    )
+}
+
+/// Every check on a synthesis already built, with the built-in rules parsed beside the checks
+/// that need none (the work of [`synthesize_and_check`] with every environment ready at once).
+/// Returns the synthesis, its checks in synthesis order, and the rules.
+///
+/// # Errors
+/// The rules' parse error, or the first evaluation error in synthesis order.
+pub fn check_built(synthesis: Synthesis) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet), crate::error::Error> {
+    let Synthesis { environments, stacks } = synthesis;
+    let (synthesis, checks, rules, ()) = run_pipeline(
+        |work| {
+            work.open(environments.len());
+            let mut rest = stacks;
+            for (i, env) in environments.iter().enumerate() {
+                let (mine, others): (Vec<_>, Vec<_>) = rest.into_iter().partition(|s| &s.environment == env);
+                work.publish(i, mine);
+                rest = others;
+            }
+            Ok(environments)
+        },
+        |_, _| (),
+    )?;
+    Ok((synthesis, checks, rules))
+}
+
+/// The threads of [`synthesize_and_check`] and [`check_built`]: `build` runs on the calling
+/// thread and publishes each environment's stacks (returning the environments' names), then
+/// `prepare` runs there, then that thread parses what is left of the rules and checks.
+fn run_pipeline<P>(
+    build: impl FnOnce(&Pipeline) -> Result<Vec<String>, crate::error::Error>,
+    prepare: impl FnOnce(&[String], &[&SynthesizedStack]) -> P,
+) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet, P), crate::error::Error> {
     let work = Pipeline::default();
     let built = std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -256,19 +227,7 @@ pub fn synthesize_and_check<P>(
         // However this closure ends (a panic included), the workers waiting for checks are
         // released, so that the scope can join them.
         let _release = Release(&work);
-        let built = (|| {
-            let config = load()?;
-            let selected = config.select(envs)?;
-            let _ = work
-                .envs
-                .set((0..selected.len()).map(|_| std::sync::OnceLock::new()).collect());
-            for (i, (name, env)) in selected.iter().enumerate() {
-                crate::trace::mark(format_args!("env {name} start"));
-                let stacks = crate::synth::build_environment(name, env, true)?;
-                work.publish(i, stacks);
-            }
-            Ok::<_, crate::error::Error>(selected.iter().map(|(name, _)| name.to_string()).collect::<Vec<_>>())
-        })();
+        let built = build(&work);
         work.close(built.is_err());
         let names = built?;
         let stacks: Vec<&SynthesizedStack> = work
@@ -305,7 +264,7 @@ enum Kind {
     Rules,
 }
 
-/// The shared state of [`synthesize_and_check`].
+/// The shared state of [`run_pipeline`].
 #[derive(Default)]
 struct Pipeline {
     /// The built-in rules, once every file is parsed. None: a parse panicked (its payload is in
@@ -387,6 +346,11 @@ impl Pipeline {
             }
             let _ = self.rules.set(None);
         }
+    }
+
+    /// `count` environments will be published.
+    fn open(&self, count: usize) {
+        let _ = self.envs.set((0..count).map(|_| std::sync::OnceLock::new()).collect());
     }
 
     fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {

@@ -2,7 +2,7 @@
 //! beside the output directory and swapped in with renames, so the output directory is either
 //! entirely old or entirely new, never a mix, and untouched on any error.
 
-use crate::synth::{Manifest, ManifestStack, Synthesis, SynthesizedStack};
+use crate::synth::{Manifest, ManifestStack, SynthesizedStack};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -32,14 +32,9 @@ fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -
     }
 }
 
-/// Every file of the output tree (relative path -> bytes), keeping the environments that were
-/// not synthesized this time from the existing directory.
-pub fn plan(synthesis: &Synthesis, out: &Path, out_display: &str) -> BTreeMap<String, Vec<u8>> {
-    plan_stacks(&synthesis.environments, synthesis.stacks.iter(), out, out_display)
-}
-
-/// [`plan`] for the stacks of `environments`.
-pub fn plan_stacks<'s>(
+/// Every file of the output tree (relative path -> bytes) for the stacks of `environments`,
+/// keeping the environments that were not synthesized this time from the existing directory.
+pub fn plan<'s>(
     environments: &[String],
     stacks: impl Iterator<Item = &'s SynthesizedStack>,
     out: &Path,

@@ -1,15 +1,10 @@
 use crate::cache::VerdictCache;
-use crate::checks::{TemplateCheck, check_synthesis_parsing};
+use crate::checks::TemplateCheck;
 use crate::cli::SynthArgs;
 use crate::error::{Error, Exit};
 use crate::findings::Severity;
-use crate::ruleset::RuleSet;
 use crate::{config, output, synth};
 use std::io::Write;
-
-fn builtin_rules() -> Result<RuleSet, crate::ruleset::RulesError> {
-    RuleSet::builtin().and_then(|files| RuleSet::new(files, Vec::new(), Vec::new()))
-}
 
 pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     let cache = if args.no_cache { None } else { VerdictCache::from_env() };
@@ -18,7 +13,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
     // building the templates leave, and that thread then takes its share of the checks (see
     // `checks::synthesize_and_check`).
     let out_display = args.out.display().to_string();
-    let (synthesis, fresh, prepared) = if cache.as_ref().is_none_or(VerdictCache::is_empty) {
+    let (mut synthesis, fresh, prepared) = if cache.as_ref().is_none_or(VerdictCache::is_empty) {
         // The output is planned, compared and staged while the checks run (nothing is put in
         // place before they pass).
         let (synthesis, checks, rules, prepared) = crate::checks::synthesize_and_check(
@@ -54,9 +49,13 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
         None => {
             let (checks, rules) = match fresh {
                 Some(done) => done,
-                // The built-in rules are parsed on another thread while the checks that need
-                // no rules (schemas, limits, cross-stack) run.
-                None => check_synthesis_parsing(&synthesis, builtin_rules)?,
+                // The cache missed: the built-in rules are parsed beside the checks that need
+                // none.
+                None => {
+                    let (built, checks, rules) = crate::checks::check_built(synthesis)?;
+                    synthesis = built;
+                    (checks, rules)
+                }
             };
             crate::trace::mark(format_args!("checks end"));
             let (summary, failed) = findings_summary(&checks);
@@ -158,7 +157,7 @@ fn prepare<'s>(
     envs: &[String],
     stacks: impl Iterator<Item = &'s synth::SynthesizedStack>,
 ) -> Prepared {
-    let files = output::plan_stacks(envs, stacks, &args.out, out_display);
+    let files = output::plan(envs, stacks, &args.out, out_display);
     let stale = output::stale(&args.out, &files);
     let staged = (!args.check && !stale.is_empty()).then(|| output::stage(&args.out, &files));
     Prepared { files, stale, staged }

@@ -347,9 +347,10 @@ fn bad_arguments_exit_1_and_help_exits_0() {
 }
 
 /// The way synth works on every core (config loaded and environments built while the rules
-/// parse, each environment's templates checked as soon as they are built) gives exactly what
-/// the plain sequence gives: the same templates in the same order, the same findings and rule
-/// results; and a config that fails to load, or an unknown environment, is the error.
+/// parse, each environment's templates checked as soon as they are built; or a synthesis built
+/// beforehand) gives exactly what the plain sequence gives: the same templates in the same
+/// order, the same findings and rule results; and a config that fails to load, or an unknown
+/// environment, is the error.
 #[test]
 fn the_parallel_pipeline_matches_the_plain_sequence() {
     use kiro_infra::{checks, config::Config, error::Error, ruleset::RuleSet, synth};
@@ -371,6 +372,11 @@ fn the_parallel_pipeline_matches_the_plain_sequence() {
         assert_eq!(texts(&s), texts(&plain));
         assert_eq!(format!("{got:#?}"), format!("{expected:#?}"));
         assert!(got.iter().all(|c| !c.rules.is_empty()));
+        // The same work on a synthesis built beforehand (a synth whose verdict cache missed).
+        let (again, got, _) = checks::check_built(plain.clone()).unwrap();
+        assert_eq!(texts(&again), texts(&plain));
+        assert_eq!(again.environments, plain.environments);
+        assert_eq!(format!("{got:#?}"), format!("{expected:#?}"));
     }
     let failed = checks::synthesize_and_check(|| Err(Error::StdoutNeedsStack), &[], |_, _| ());
     assert!(matches!(failed, Err(Error::StdoutNeedsStack)), "{failed:?}");
