@@ -3,7 +3,6 @@
 
 mod ascii;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A regular expression compiled on first use (most rules and schema patterns are never reached
@@ -37,11 +36,35 @@ struct Compiled {
 /// Longest text whose answer is remembered.
 const MEMO_MAX: usize = 256;
 
+/// A regex is stored as its source (the pre-parsed built-in rules, `ruleset`): loading it is
+/// [`Rx::new`], compiling waits for the first match as ever.
+impl serde::Serialize for Rx {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Rx {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Source;
+        impl serde::de::Visitor<'_> for Source {
+            type Value = Rx;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a regex source")
+            }
+            fn visit_str<E: serde::de::Error>(self, source: &str) -> Result<Rx, E> {
+                Ok(Rx::new(source))
+            }
+        }
+        d.deserialize_str(Source)
+    }
+}
+
 impl Rx {
     /// A regex in Rust `regex` / fancy-regex syntax. An invalid one never matches: check the
     /// syntax first where a user wrote it (the Guard parser does, with a located error).
     pub fn new(source: &str) -> Self {
-        static SHARED: OnceLock<Mutex<HashMap<String, Arc<Compiled>>>> = OnceLock::new();
+        static SHARED: OnceLock<Mutex<rustc_hash::FxHashMap<String, Arc<Compiled>>>> = OnceLock::new();
         let mut shared = SHARED
             .get_or_init(Default::default)
             .lock()

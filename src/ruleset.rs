@@ -14,8 +14,7 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 pub const PROFILES: [&str; 4] = ["nist-800-53", "pci-dss", "hipaa", "serverless"];
 
 /// When a rule runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "profiles", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Profile {
     /// On for every synth and check.
     Default,
@@ -25,8 +24,57 @@ pub enum Profile {
     Off,
 }
 
+/// [`Profile`] in reports (`{"kind": "optional", "profiles": [...]}`), and as a plain enum in
+/// formats that do not describe themselves (the pre-parsed built-in rules): those cannot read
+/// the tagged form back.
+#[derive(Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "profiles", rename_all = "lowercase")]
+enum TaggedProfile<P> {
+    Default,
+    Optional(P),
+    Off,
+}
+
+#[derive(Serialize, serde::Deserialize)]
+enum PlainProfile<P> {
+    Default,
+    Optional(P),
+    Off,
+}
+
+impl Serialize for Profile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self, s.is_human_readable()) {
+            (Profile::Default, true) => TaggedProfile::<&[String]>::Default.serialize(s),
+            (Profile::Optional(ps), true) => TaggedProfile::Optional(ps).serialize(s),
+            (Profile::Off, true) => TaggedProfile::<&[String]>::Off.serialize(s),
+            (Profile::Default, false) => PlainProfile::<&[String]>::Default.serialize(s),
+            (Profile::Optional(ps), false) => PlainProfile::Optional(ps).serialize(s),
+            (Profile::Off, false) => PlainProfile::<&[String]>::Off.serialize(s),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Profile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(if d.is_human_readable() {
+            match TaggedProfile::deserialize(d)? {
+                TaggedProfile::Default => Profile::Default,
+                TaggedProfile::Optional(ps) => Profile::Optional(ps),
+                TaggedProfile::Off => Profile::Off,
+            }
+        } else {
+            match PlainProfile::deserialize(d)? {
+                PlainProfile::Default => Profile::Default,
+                PlainProfile::Optional(ps) => Profile::Optional(ps),
+                PlainProfile::Off => Profile::Off,
+            }
+        })
+    }
+}
+
 /// A rule's documentation, from the comment block above it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RuleDoc {
     pub id: String,
     pub title: String,
@@ -73,6 +121,9 @@ pub enum RulesError {
     UnknownRule { id: String, suggestion: Option<String> },
     #[error("{file}:{line}: bad rule doc: {message}")]
     Doc { file: String, line: usize, message: String },
+    /// The built-in rules cannot be stored in their pre-parsed form (`precompile_builtin`).
+    #[error("cannot store the parsed built-in rules: {0}")]
+    Precompile(#[source] postcard::Error),
 }
 
 /// What to run: which rules files, which profiles, which extra rule ids.
@@ -185,7 +236,67 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedRules>, RulesError> {
 /// # Errors
 /// As [`load_source`] (a test keeps the built-in rules parsing).
 pub fn load_builtin((name, source): &(&str, &str)) -> Result<LoadedRules, RulesError> {
-    load_source(&format!("builtin:{name}"), source)
+    let full_name = format!("builtin:{name}");
+    match precompiled(name, source) {
+        Some(Precompiled { rules, docs }) => Ok(LoadedRules {
+            name: full_name,
+            source: (*source).to_string(),
+            rules,
+            docs,
+        }),
+        None => load_source(&full_name, source),
+    }
+}
+
+/// The built-in rules files parsed ahead of time (`rules/builtin.postcard`): per file, its name,
+/// the source it was parsed from, and its [`Precompiled`] form in postcard. Loading that form
+/// takes 40% of the instructions of parsing the source (a cold synth loads all fourteen files).
+///
+/// It is only a shortcut: a file whose source differs from the one compiled into the binary, or
+/// a form that does not load (the syntax tree changed shape), is parsed from its source. The
+/// test `ruleset::tests::precompiled_rules_are_fresh` rewrites the file when it is stale (and
+/// fails, so that the change is committed).
+static PRECOMPILED: &[u8] = include_bytes!("../rules/builtin.postcard");
+
+/// What [`PRECOMPILED`] keeps of a rules file.
+#[derive(Serialize, serde::Deserialize)]
+struct Precompiled {
+    rules: RulesFile,
+    docs: Vec<RuleDoc>,
+}
+
+/// One file of [`PRECOMPILED`]: (file name, source, postcard of its [`Precompiled`]).
+type PrecompiledFile<'a> = (&'a str, &'a [u8], &'a [u8]);
+
+fn precompiled(name: &str, source: &str) -> Option<Precompiled> {
+    let files: Vec<PrecompiledFile<'static>> = postcard::from_bytes(PRECOMPILED).ok()?;
+    let (_, compiled_from, form) = files.into_iter().find(|(n, _, _)| *n == name)?;
+    if compiled_from != source.as_bytes() {
+        return None;
+    }
+    postcard::from_bytes(form).ok()
+}
+
+/// The contents of `rules/builtin.postcard` for the current [`BUILTIN_RULES`].
+///
+/// # Errors
+/// A built-in rules file that does not parse.
+pub fn precompile_builtin() -> Result<Vec<u8>, RulesError> {
+    let mut forms = Vec::new();
+    for (name, source) in BUILTIN_RULES {
+        let loaded = load_source(&format!("builtin:{name}"), source)?;
+        let form = Precompiled {
+            rules: loaded.rules,
+            docs: loaded.docs,
+        };
+        forms.push((
+            *name,
+            source.as_bytes(),
+            postcard::to_allocvec(&form).map_err(RulesError::Precompile)?,
+        ));
+    }
+    let files: Vec<PrecompiledFile<'_>> = forms.iter().map(|(n, s, f)| (*n, *s, f.as_slice())).collect();
+    postcard::to_allocvec(&files).map_err(RulesError::Precompile)
 }
 
 pub fn load_source(name: &str, source: &str) -> Result<LoadedRules, RulesError> {
@@ -428,6 +539,95 @@ mod tests {
     use crate::guard::lexer::{Tok, lex};
     use crate::guard::value::Rx;
     use proptest::prelude::*;
+
+    /// `rules/builtin.postcard` holds the current built-in rules. When it does not, it is
+    /// rewritten here and the test fails: commit the new file (the binary meanwhile parses the
+    /// changed sources, so nothing is wrong, only slower).
+    #[test]
+    fn precompiled_rules_are_fresh() {
+        let fresh = precompile_builtin().expect("built-in rules parse");
+        if fresh != PRECOMPILED {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/builtin.postcard");
+            std::fs::write(path, &fresh).expect("write rules/builtin.postcard");
+            panic!("rules/builtin.postcard was stale and has been rewritten: rebuild, rerun and commit it");
+        }
+    }
+
+    /// Every built-in file loads from its pre-parsed form, and that form is what parsing the
+    /// source gives: the same syntax tree (compared in its stored form), the same docs, and the
+    /// same verdicts and findings on the synthesized templates.
+    #[test]
+    fn precompiled_rules_are_the_parsed_rules() {
+        for (name, source) in BUILTIN_RULES {
+            let form = precompiled(name, source).unwrap_or_else(|| {
+                panic!(
+                    "{name} has no pre-parsed form: rules/builtin.postcard is stale (see precompiled_rules_are_fresh)"
+                )
+            });
+            let parsed = load_source(&format!("builtin:{name}"), source).expect("parses");
+            let bytes = |rules: &RulesFile| postcard::to_allocvec(rules).expect("serializes");
+            assert_eq!(bytes(&form.rules), bytes(&parsed.rules), "{name}");
+            assert_eq!(form.docs, parsed.docs, "{name}");
+            // The file's own test cases (failing inputs among them) get the same verdicts.
+            let stem = name.trim_end_matches(".guard");
+            let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("rules/tests/{stem}_tests.yaml"));
+            let text = std::fs::read_to_string(&tests).expect("every built-in file has tests");
+            let outcomes = |rules: &RulesFile| guard::run_test_file(rules, &text, "t").expect("test file runs");
+            assert_eq!(outcomes(&form.rules), outcomes(&parsed.rules), "{name}");
+        }
+        let loaded = RuleSet::new(RuleSet::builtin().expect("loads"), vec![], vec![]).expect("set");
+        let parsed_files = BUILTIN_RULES
+            .iter()
+            .map(|(name, source)| load_source(&format!("builtin:{name}"), source))
+            .collect::<Result<Vec<_>, _>>()
+            .expect("parses");
+        let parsed = RuleSet::new(parsed_files, vec![], vec![]).expect("set");
+        let config = crate::config::Config::embedded().expect("config");
+        let synthesis = crate::synth::synthesize(&config, &[]).expect("synth");
+        for stack in &synthesis.stacks {
+            let verdicts = |set: &RuleSet| {
+                run(set, &stack.name, &stack.value, &|_| None)
+                    .expect("runs")
+                    .into_iter()
+                    .map(|r| format!("{} {} {:?} {:?}", r.file, r.rule, r.status, r.violations))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(verdicts(&loaded), verdicts(&parsed), "{}", stack.name);
+        }
+    }
+
+    /// A source that is not the one pre-parsed (edited since) is parsed, not taken from the
+    /// stored form.
+    #[test]
+    fn a_changed_rules_source_is_parsed_not_taken_from_the_stored_form() {
+        let (name, source) = BUILTIN_RULES.iter().find(|(n, _)| *n == "s3.guard").expect("s3.guard");
+        let changed = format!("{source}\nrule EXTRA_RULE_FOR_THE_TEST {{ Resources exists }}\n");
+        assert!(precompiled(name, &changed).is_none());
+        let loaded = load_builtin(&(name, &changed)).expect("parses");
+        assert!(loaded.rules.rules.iter().any(|r| r.name == "EXTRA_RULE_FOR_THE_TEST"));
+        assert_eq!(loaded.source, changed);
+        assert!(precompiled("no-such.guard", source).is_none());
+    }
+
+    /// Profiles keep their tagged form in reports and round-trip through the stored form.
+    #[test]
+    fn profiles_serialize_tagged_in_json_and_plain_in_the_stored_form() {
+        let optional = Profile::Optional(vec!["hipaa".into()]);
+        assert_eq!(
+            serde_json::to_value(&optional).expect("json"),
+            serde_json::json!({"kind": "optional", "profiles": ["hipaa"]})
+        );
+        assert_eq!(
+            serde_json::to_value(Profile::Off).expect("json"),
+            serde_json::json!({"kind": "off"})
+        );
+        for p in [Profile::Default, optional, Profile::Off] {
+            let bytes = postcard::to_allocvec(&p).expect("postcard");
+            assert_eq!(postcard::from_bytes::<Profile>(&bytes).expect("reads back"), p);
+            let json = serde_json::to_string(&p).expect("json");
+            assert_eq!(serde_json::from_str::<Profile>(&json).expect("reads back"), p);
+        }
+    }
 
     /// A rule its profile leaves off gets no result, but an enabled rule that names it still
     /// sees its verdict; `--rule ID` turns it back on.

@@ -6,28 +6,28 @@ use super::value::Node;
 /// Conjunctive normal form: every inner list is a disjunction, all of them must hold.
 pub type Conj<T> = Vec<Vec<T>>;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Let {
     pub name: String,
     pub value: LetValue,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum LetValue {
     Lit(Node),
     Query(Query),
     Func(FnCall),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FnCall {
     pub name: String,
     pub args: Vec<LetValue>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Query {
     pub parts: Vec<QPart>,
     /// false when written with the `some` prefix.
@@ -44,7 +44,7 @@ impl Query {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum QPart {
     This,
     Key(String),
@@ -59,13 +59,13 @@ pub enum QPart {
     KeyFilter(Option<String>, KeyFilter),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct KeyFilter {
     pub op: KeyOp,
     pub rhs: LetValue,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum KeyOp {
     Eq,
     NotEq,
@@ -73,7 +73,7 @@ pub enum KeyOp {
     NotIn,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     Eq,
     In,
@@ -128,7 +128,7 @@ impl Op {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Access {
     pub query: Query,
     pub op: Op,
@@ -141,7 +141,7 @@ pub struct Access {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NamedRef {
     pub name: String,
     pub negation: bool,
@@ -149,7 +149,7 @@ pub struct NamedRef {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParamCall {
     pub name: String,
     pub negation: bool,
@@ -158,13 +158,13 @@ pub struct ParamCall {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Block {
     pub lets: Vec<Let>,
     pub clauses: Conj<Clause>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BlockClause {
     pub query: Query,
     pub not_empty: bool,
@@ -172,7 +172,7 @@ pub struct BlockClause {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TypeBlock {
     pub type_name: String,
     pub query: Query,
@@ -181,7 +181,7 @@ pub struct TypeBlock {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Clause {
     Access(Access),
     Named(NamedRef),
@@ -191,7 +191,7 @@ pub enum Clause {
     Type(TypeBlock),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     pub name: String,
     pub conditions: Option<Conj<Clause>>,
@@ -199,14 +199,14 @@ pub struct Rule {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParamRule {
     pub rule: Rule,
     pub params: Vec<String>,
 }
 
 /// A parsed `.guard` file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RulesFile {
     pub file_name: String,
     pub lets: Vec<Let>,

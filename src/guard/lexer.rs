@@ -3,7 +3,7 @@
 use super::GuardError;
 
 /// A 1-based position in the rules source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub line: usize,
     pub col: usize,

@@ -14,14 +14,14 @@ pub const MAX_DATA_DEPTH: usize = 256;
 /// A regex literal: checked when the rules file is parsed, compiled on first use.
 pub use crate::regex::Rx;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Bound {
     Int(i64),
     Float(f64),
     Char(char),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RangeV {
     pub lo: Bound,
     pub hi: Bound,
@@ -33,7 +33,7 @@ pub struct RangeV {
 /// hashed with FxHash (keys are short and lookups are the evaluator's commonest operation).
 pub type GMap = IndexMap<String, Node, rustc_hash::FxBuildHasher>;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum GVal {
     Null,
     Bool(bool),
@@ -48,7 +48,7 @@ pub enum GVal {
 }
 
 /// A value with its RFC 6901 pointer into the data document ("" for literals and the root).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     pub path: String,
     pub val: GVal,
