@@ -54,6 +54,42 @@ pub struct Node {
     pub val: GVal,
 }
 
+/// [`Node::from_json_checked`]: None when a value lies more than `depth` levels below `v`.
+fn conv(v: &Value, path: &mut String, depth: usize) -> Option<Node> {
+    let len = path.len();
+    let val = match v {
+        Value::Null => GVal::Null,
+        Value::Bool(b) => GVal::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => GVal::Int(i),
+            None => GVal::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => GVal::Str(s.clone()),
+        Value::Array(a) => {
+            let mut list = Vec::with_capacity(a.len());
+            for (i, e) in a.iter().enumerate() {
+                let _ = write!(path, "/{i}");
+                list.push(conv(e, path, depth.checked_sub(1)?)?);
+                path.truncate(len);
+            }
+            GVal::List(list)
+        }
+        Value::Object(m) => {
+            let mut map = GMap::with_capacity_and_hasher(m.len(), Default::default());
+            for (k, e) in m {
+                push_pointer_segment(path, k);
+                map.insert(k.clone(), conv(e, path, depth.checked_sub(1)?)?);
+                path.truncate(len);
+            }
+            GVal::Map(map)
+        }
+    };
+    Some(Node {
+        path: path.clone(),
+        val,
+    })
+}
+
 impl Node {
     pub fn lit(val: GVal) -> Node {
         Node {
@@ -65,60 +101,14 @@ impl Node {
     /// Converts a JSON document, recording each node's pointer. None when it nests deeper than
     /// `MAX_DATA_DEPTH` (the evaluator recurses over values).
     pub fn from_json_checked(v: &Value) -> Option<Node> {
-        fn depth_ok(v: &Value, d: usize) -> bool {
-            if d > MAX_DATA_DEPTH {
-                return false;
-            }
-            match v {
-                Value::Array(a) => a.iter().all(|e| depth_ok(e, d + 1)),
-                Value::Object(m) => m.values().all(|e| depth_ok(e, d + 1)),
-                _ => true,
-            }
-        }
-        depth_ok(v, 0).then(|| Node::from_json(v))
+        conv(v, &mut String::with_capacity(256), MAX_DATA_DEPTH)
     }
 
-    /// Converts a JSON document, recording each node's pointer (callers bound the depth).
+    /// Converts a JSON document, recording each node's pointer (callers bound the depth: a
+    /// document nested deeper than `MAX_DATA_DEPTH` becomes `null` below that depth).
     pub fn from_json(v: &Value) -> Node {
-        fn conv(v: &Value, path: &mut String) -> Node {
-            let len = path.len();
-            let val = match v {
-                Value::Null => GVal::Null,
-                Value::Bool(b) => GVal::Bool(*b),
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) => GVal::Int(i),
-                    None => GVal::Float(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                Value::String(s) => GVal::Str(s.clone()),
-                Value::Array(a) => GVal::List(
-                    a.iter()
-                        .enumerate()
-                        .map(|(i, e)| {
-                            let _ = write!(path, "/{i}");
-                            let node = conv(e, path);
-                            path.truncate(len);
-                            node
-                        })
-                        .collect(),
-                ),
-                Value::Object(m) => {
-                    let mut map = GMap::with_capacity_and_hasher(m.len(), Default::default());
-                    for (k, e) in m {
-                        push_pointer_segment(path, k);
-                        map.insert(k.clone(), conv(e, path));
-                        path.truncate(len);
-                    }
-                    GVal::Map(map)
-                }
-            };
-            Node {
-                path: path.clone(),
-                val,
-            }
-        }
-        conv(v, &mut String::with_capacity(256))
+        conv(v, &mut String::with_capacity(256), MAX_DATA_DEPTH).unwrap_or(Node::lit(GVal::Null))
     }
-
     pub fn to_json(&self) -> Value {
         match &self.val {
             GVal::Null => Value::Null,
@@ -285,6 +275,24 @@ pub fn loose_eq(a: &Node, b: &Node) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A value `MAX_DATA_DEPTH` levels down is accepted, one level deeper is not (an empty
+    /// list or map at the limit has nothing below it), in lists and maps alike.
+    #[test]
+    fn depth_limit_is_exact() {
+        let nest = |n: usize, leaf: Value, in_map: bool| {
+            (0..n).fold(leaf, |v, _| if in_map { json!({"k": v}) } else { json!([v]) })
+        };
+        for in_map in [false, true] {
+            let ok = |n, leaf| Node::from_json_checked(&nest(n, leaf, in_map)).is_some();
+            assert!(ok(MAX_DATA_DEPTH, json!(1)));
+            assert!(!ok(MAX_DATA_DEPTH + 1, json!(1)));
+            assert!(ok(MAX_DATA_DEPTH, json!([])));
+            assert!(ok(MAX_DATA_DEPTH, json!({})));
+            assert!(!ok(MAX_DATA_DEPTH, json!([1])));
+            assert!(!ok(MAX_DATA_DEPTH, json!({"x": null})));
+        }
+    }
 
     #[test]
     fn paths_are_json_pointers() {
