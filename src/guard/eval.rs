@@ -237,9 +237,10 @@ struct Ev<'a> {
     in_progress: RefCell<Vec<&'a str>>,
     depth: Cell<usize>,
     regex_cache: RefCell<HashMap<String, Rc<fancy_regex::Regex>>>,
-    /// Per conjunction (by address): `quiet[i]` is whether every clause from disjunction `i`
+    /// Per conjunction (by address and length: a filter's clauses after its first are one
+    /// too): `quiet[i]` is whether every clause from disjunction `i`
     /// on is a [`quiet_clause`] (see [`Ev::quiet_after`]).
-    quiet: RefCell<HashMap<usize, Rc<[bool]>>>,
+    quiet: RefCell<QuietTables>,
     /// Per map of the document (by address) and key, shared by every rules file evaluated on
     /// the document: see [`Ev::preselected`].
     key_index: &'a KeyIndexes<'a>,
@@ -252,6 +253,12 @@ struct KeyIndex<'a> {
     by_value: HashMap<&'a str, Vec<usize>>,
     other: Vec<usize>,
 }
+
+/// Per conjunction (address and length of its disjunctions), see [`Ev::quiet_after`].
+type QuietTables = HashMap<(usize, usize), Rc<[bool]>>;
+
+/// See [`Ev::keyed_filter`]: the map, the filter, its key and the key's test.
+type KeyedFilter<'a> = (&'a super::value::GMap, &'a Conj<Clause>, &'a str, KeyTest<'a>);
 
 /// The [`KeyIndex`]es of one document, by map address and key.
 type KeyIndexes<'a> = RefCell<HashMap<(usize, &'a str), Rc<KeyIndex<'a>>>>;
@@ -815,7 +822,11 @@ impl<'a> Ev<'a> {
     /// `Key in ['literal', ...]`, see [`key_test`]) and nothing after that clause can raise an error (the condition of the fast path in
     /// [`Ev::filter_pass`]), the values whose key holds another string cannot pass: this gives
     /// the positions of the others, in map order, from an index built once per map and key.
-    fn preselected(&self, cur: &Val<'a>, next: Option<&'a QPart>) -> Option<(&'a super::value::GMap, Vec<usize>)> {
+    fn preselected(
+        &self,
+        cur: &Val<'a>,
+        next: Option<&'a QPart>,
+    ) -> Option<(&'a super::value::GMap, Vec<(usize, bool)>)> {
         let Val::B(node) = cur else { return None };
         let GVal::Map(map) = &node.val else { return None };
         let Some(QPart::Filter(None, conj)) = next else {
@@ -845,9 +856,18 @@ impl<'a> Ev<'a> {
             self.key_index.borrow_mut().insert(slot, Rc::clone(&index));
             index
         });
-        let mut positions = index.other.clone();
+        // (position, whether the filter's first clause surely holds there: the key holds a
+        // string the test accepts). The others need the whole filter.
+        let mut positions: Vec<(usize, bool)> = index.other.iter().map(|&p| (p, false)).collect();
         for lit in test.literals() {
-            positions.extend_from_slice(index.by_value.get(lit).map_or(&[][..], Vec::as_slice));
+            positions.extend(
+                index
+                    .by_value
+                    .get(lit)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .map(|&p| (p, true)),
+            );
         }
         positions.sort_unstable();
         // A list may name a string twice.
@@ -855,10 +875,31 @@ impl<'a> Ev<'a> {
         Some((map, positions))
     }
 
+    /// `Resources.*[ Type == 'T' ... ]` where a clause after the key test may raise an error
+    /// or bind (`Properties.Policies !empty`): unlike [`Ev::preselected`], every value must be
+    /// visited. Where the key holds a string, the test's verdict is known: a value it accepts
+    /// passes the filter when the other clauses do not fail; for one it refuses, the other
+    /// clauses are evaluated only for their errors and bindings (as cfn-guard evaluates them on
+    /// a value the filter drops; a quiet clause after a failed one is skipped as ever). Other
+    /// values take the general path.
+    fn keyed_filter(&self, cur: &Val<'a>, next: Option<&'a QPart>) -> Option<KeyedFilter<'a>> {
+        let Val::B(Node {
+            val: GVal::Map(map), ..
+        }) = cur
+        else {
+            return None;
+        };
+        let Some(QPart::Filter(None, conj)) = next else {
+            return None;
+        };
+        let (key, test) = conj.first().and_then(|d| key_test(d))?;
+        (!self.quiet_after(conj, 0)).then_some((map, conj, key, test))
+    }
+
     /// Whether every clause after disjunction `i` of `conj` can neither raise an error nor
     /// bind anything, worked out once per conjunction (filters ask it for every element).
-    fn quiet_after(&self, conj: &Conj<Clause>, i: usize) -> bool {
-        let key = std::ptr::from_ref(conj) as usize;
+    fn quiet_after(&self, conj: &[Vec<Clause>], i: usize) -> bool {
+        let key = (conj.as_ptr() as usize, conj.len());
         let known = self.quiet.borrow().get(&key).cloned();
         let table = known.unwrap_or_else(|| {
             let mut table = vec![true; conj.len() + 1];
@@ -1121,12 +1162,48 @@ impl<'a> Ev<'a> {
                             }
                             return Ok(());
                         }
+                        if let Some((map, conj, key, test)) = self.keyed_filter(&cur, parts.get(idx + 1)) {
+                            // A filter opening with a key test whose later clauses may raise an
+                            // error (so every value is visited): the general path for each,
+                            // without the key test where the key holds a string.
+                            if map.is_empty() {
+                                Self::unres(out, &cur, Why::EmptyMap);
+                            }
+                            for v in map.values() {
+                                match &v.val {
+                                    GVal::Map(inner) => match inner.get(key) {
+                                        Some(Node { val: GVal::Str(s), .. }) if test.accepts(s) => {
+                                            if self.filter_rest_passes(conj, &Val::B(v), scope)? {
+                                                self.retrieve(idx + 2, q, Val::B(v), Val::B(v), scope, conv, out)?;
+                                            }
+                                        }
+                                        Some(Node { val: GVal::Str(_), .. }) => {
+                                            // Dropped: the rest runs for its errors and bindings.
+                                            self.filter_rest_passes(conj, &Val::B(v), scope)?;
+                                        }
+                                        _ => self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?,
+                                    },
+                                    _ => self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?,
+                                }
+                            }
+                            return Ok(());
+                        }
                         if let Some((map, positions)) = self.preselected(&cur, parts.get(idx + 1)) {
                             if map.is_empty() {
                                 Self::unres(out, &cur, Why::EmptyMap);
                             }
-                            for v in positions.iter().filter_map(|&p| map.get_index(p)) {
-                                self.retrieve(idx + 1, q, Val::B(v.1), Val::B(v.1), scope, conv, out)?;
+                            for &(p, first_holds) in &positions {
+                                let Some((_, v)) = map.get_index(p) else { continue };
+                                match parts.get(idx + 1) {
+                                    // The filter after `.*` over a map, as `QPart::Filter`
+                                    // evaluates it, without its first clause.
+                                    Some(QPart::Filter(None, conj)) if first_holds => {
+                                        if self.filter_rest_passes(conj, &Val::B(v), scope)? {
+                                            self.retrieve(idx + 2, q, Val::B(v), Val::B(v), scope, conv, out)?;
+                                        }
+                                    }
+                                    _ => self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?,
+                                }
                             }
                             return Ok(());
                         }
@@ -1325,9 +1402,18 @@ impl<'a> Ev<'a> {
         Ok(self.conjunction(conj, &vs, Role::Gate, &mut sink)? == Status::Pass)
     }
 
+    /// [`Ev::filter_pass`] on a map whose first disjunction of `conj` surely passes (see
+    /// [`Ev::preselected`]): the filter passes unless the rest fails.
+    fn filter_rest_passes(&self, conj: &'a Conj<Clause>, v: &Val<'a>, scope: &Scope<'_, 'a>) -> R<bool> {
+        let rest = conj.get(1..).unwrap_or_default();
+        let vs = Scope::new(Some(scope), v.clone(), &[]);
+        let mut sink = Sink::new(false);
+        Ok(self.conjunction(rest, &vs, Role::Gate, &mut sink)? != Status::Fail)
+    }
+
     // ---------------------------------------------------------------- clauses
 
-    fn conjunction(&self, conj: &'a Conj<Clause>, scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
+    fn conjunction(&self, conj: &'a [Vec<Clause>], scope: &Scope<'_, 'a>, role: Role, sink: &mut Sink) -> R<Status> {
         let (mut passes, mut fails) = (0, 0);
         'outer: for (i, disj) in conj.iter().enumerate() {
             let mut dfails = 0;
@@ -2133,6 +2219,52 @@ mod tests {
         ] {
             assert_eq!(statuses(src, d.clone()), statuses(&general, d));
         }
+    }
+
+    /// A filter opening with a key test whose later clauses may raise an error or read a
+    /// variable (`Properties.N !empty`, `Properties.N in %ok`) takes the key test's shortcut
+    /// (`keyed_filter`) and must give what the general path gives (`this.Type` takes none):
+    /// the same verdicts, violations and errors, an error raised on a value the filter drops
+    /// included. The general path is the one verified against cfn-guard.
+    #[test]
+    fn keyed_filter_with_noisy_clauses_agrees_with_the_general_path() {
+        let src = "let ok = [1, 'a']\n\
+                   let b = Resources.*[ Type == 'Bucket'\n  Properties.N !empty ]\n\
+                   rule NotEmpty when %b !empty { %b.Properties.N exists }\n\
+                   let c = Resources.*[ Type in ['Bucket', 'Queue']\n  Properties.N in %ok\n  Properties.M not exists ]\n\
+                   rule Allowed { %c.Properties.N == 1 }\n\
+                   let d = Resources.*[ Type == 'Queue'\n  Properties.N empty or Properties.N == 'a' ]\n\
+                   rule Either when %d !empty { %d.Properties.N != 2 }\n";
+        let general = src.replace("[ Type", "[ this.Type");
+        let run = |src: &str, data: &serde_json::Value| {
+            let rules = parse_rules(src, "t.guard").expect("parses");
+            match evaluate(&rules, data) {
+                Ok(e) => format!(
+                    "{:?}",
+                    e.rules
+                        .iter()
+                        .map(|r| (&r.name, r.status, &r.violations))
+                        .collect::<Vec<_>>()
+                ),
+                Err(e) => format!("error: {e}"),
+            }
+        };
+        let docs = [
+            json!({"Resources": {"A": {"Type": "Bucket", "Properties": {"N": 1}}, "B": {"Type": "Queue", "Properties": {"N": "a"}}}}),
+            // An int where EMPTY is asked, on a value whose Type the filter refuses: the rule
+            // whose condition reads it fails (cfn-guard: cannot evaluate).
+            json!({"Resources": {"A": {"Type": "Topic", "Properties": {"N": 5}}, "B": {"Type": "Bucket", "Properties": {"N": [1]}}}}),
+            json!({"Resources": {"A": {"Type": "Bucket", "Properties": {"N": 5}}}}),
+            json!({"Resources": {"A": {"Type": "Queue", "Properties": {"N": 2}}, "B": {"Type": "Queue"}, "C": "odd"}}),
+            json!({"Resources": {"A": {"Type": ["Bucket"], "Properties": {"N": 1}}, "B": {"type": "Bucket", "Properties": {"N": {}}}}}),
+            json!({"Resources": {"A": {"Type": "Bucket", "Properties": {"N": 1, "M": 0}}, "B": {"Type": 3}}}),
+            json!({"Resources": {}}),
+        ];
+        for d in &docs {
+            assert_eq!(run(src, d), run(&general, d), "{d}");
+        }
+        // The second document's Topic, which every filter drops, still makes `NotEmpty` fail.
+        assert!(run(src, &docs[1]).contains("EMPTY is not defined for a int (at /Resources/A/Properties/N)"));
     }
 
     /// A key missing from a map is looked up under its case-converted spellings, the first
