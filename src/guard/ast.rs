@@ -15,7 +15,7 @@ pub struct Let {
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum LetValue {
-    Lit(Node),
+    Lit(Node<'static>),
     Query(Query),
     Func(FnCall),
 }

@@ -19,13 +19,13 @@ pub const MAX_CALL_DEPTH: usize = 32;
 
 #[derive(Clone, Debug)]
 pub enum Val<'a> {
-    B(&'a Node),
-    O(Rc<Node>),
+    B(&'a Node<'a>),
+    O(Rc<Node<'a>>),
 }
 
-impl Deref for Val<'_> {
-    type Target = Node;
-    fn deref(&self) -> &Node {
+impl<'a> Deref for Val<'a> {
+    type Target = Node<'a>;
+    fn deref(&self) -> &Node<'a> {
         match self {
             Val::B(n) => n,
             Val::O(n) => n,
@@ -108,7 +108,7 @@ impl<'a> QR<'a> {
     }
 }
 
-fn owned(n: &Node) -> Val<'static> {
+fn owned<'a>(n: &Node<'a>) -> Val<'a> {
     Val::O(Rc::new(n.clone()))
 }
 
@@ -164,11 +164,11 @@ impl<'a> Val<'a> {
     fn entries(&self) -> Vec<(String, Val<'a>)> {
         match self {
             Val::B(n) => match &n.val {
-                GVal::Map(m) => m.iter().map(|(k, v)| (k.clone(), Val::B(v))).collect(),
+                GVal::Map(m) => m.iter().map(|(k, v)| (k.to_string(), Val::B(v))).collect(),
                 _ => vec![],
             },
             Val::O(n) => match &n.val {
-                GVal::Map(m) => m.iter().map(|(k, v)| (k.clone(), owned(v))).collect(),
+                GVal::Map(m) => m.iter().map(|(k, v)| (k.to_string(), owned(v))).collect(),
                 _ => vec![],
             },
         }
@@ -258,7 +258,7 @@ struct KeyIndex<'a> {
 type QuietTables = HashMap<(usize, usize), Rc<[bool]>>;
 
 /// See [`Ev::keyed_filter`]: the map, the filter, its key and the key's test.
-type KeyedFilter<'a> = (&'a super::value::GMap, &'a Conj<Clause>, &'a str, KeyTest<'a>);
+type KeyedFilter<'a> = (&'a super::value::GMap<'a>, &'a Conj<Clause>, &'a str, KeyTest<'a>);
 
 /// The [`KeyIndex`]es of one document, by map address and key.
 type KeyIndexes<'a> = RefCell<HashMap<(usize, &'a str), Rc<KeyIndex<'a>>>>;
@@ -501,7 +501,7 @@ fn contains(list: &[Val<'_>], x: &Node) -> bool {
 fn string_in<'a>(l: &Val<'a>, r: &Val<'a>) -> Cr<'a> {
     match (&l.val, &r.val) {
         (GVal::Str(a), GVal::Str(b)) => Cr::Value {
-            ok: b.contains(a.as_str()),
+            ok: b.contains(&**a),
             lhs: l.clone(),
             rhs: r.clone(),
         },
@@ -826,7 +826,7 @@ impl<'a> Ev<'a> {
         &self,
         cur: &Val<'a>,
         next: Option<&'a QPart>,
-    ) -> Option<(&'a super::value::GMap, Vec<(usize, bool)>)> {
+    ) -> Option<(&'a super::value::GMap<'a>, Vec<(usize, bool)>)> {
         let Val::B(node) = cur else { return None };
         let GVal::Map(map) = &node.val else { return None };
         let Some(QPart::Filter(None, conj)) = next else {
@@ -846,7 +846,7 @@ impl<'a> Ev<'a> {
             for (i, v) in map.values().enumerate() {
                 match &v.val {
                     GVal::Map(inner) => match inner.get(key) {
-                        Some(Node { val: GVal::Str(s), .. }) => index.by_value.entry(s.as_str()).or_default().push(i),
+                        Some(Node { val: GVal::Str(s), .. }) => index.by_value.entry(&**s).or_default().push(i),
                         _ => index.other.push(i),
                     },
                     _ => index.other.push(i),
@@ -1087,12 +1087,12 @@ impl<'a> Ev<'a> {
                         QR::Unres(u) => out.push(QR::Unres(u.clone())),
                         QR::Res(v) | QR::Lit(v) => {
                             let names: Vec<String> = match &v.val {
-                                GVal::Str(s) => vec![s.clone()],
+                                GVal::Str(s) => vec![s.to_string()],
                                 GVal::List(l) => {
                                     let mut names = vec![];
                                     for e in l {
                                         match &e.val {
-                                            GVal::Str(s) => names.push(s.clone()),
+                                            GVal::Str(s) => names.push(s.to_string()),
                                             _ => {
                                                 return Err(EvErr::Unevaluatable(
                                                     format!("`%{name}` returned a non-string key"),
@@ -1311,7 +1311,7 @@ impl<'a> Ev<'a> {
                     }
                 }
                 for (k, v) in cur.entries() {
-                    let key = Node::lit(GVal::Str(k));
+                    let key = Node::lit(GVal::Str(std::borrow::Cow::Owned(k)));
                     let any = cands.iter().any(|c| compare_eq(&key, c).unwrap_or(false));
                     let keep = match kf.op {
                         KeyOp::Eq | KeyOp::In => any,
@@ -1379,7 +1379,7 @@ impl<'a> Ev<'a> {
     fn capture(&self, scope: &Scope<'_, 'a>, name: &str, key: String) {
         let mut b = scope.bound.borrow_mut();
         let e = b.entry(name.to_string()).or_insert_with(|| Rc::new(vec![]));
-        Rc::make_mut(e).push(QR::Res(Val::O(Rc::new(Node::lit(GVal::Str(key))))));
+        Rc::make_mut(e).push(QR::Res(Val::O(Rc::new(Node::lit(GVal::Str(key.into()))))));
     }
 
     fn filter_pass(&self, conj: &'a Conj<Clause>, v: &Val<'a>, scope: &Scope<'_, 'a>) -> R<bool> {
@@ -1991,7 +1991,7 @@ fn violation(
 #[derive(Clone, Copy)]
 enum KeyTest<'a> {
     Eq(&'a str),
-    In(&'a [Node]),
+    In(&'a [Node<'static>]),
 }
 
 impl<'a> KeyTest<'a> {
@@ -2009,7 +2009,7 @@ impl<'a> KeyTest<'a> {
             KeyTest::In(list) => (None, list),
         };
         one.into_iter().chain(list.iter().filter_map(|n| match &n.val {
-            GVal::Str(s) => Some(s.as_str()),
+            GVal::Str(s) => Some(s.as_ref()),
             _ => None,
         }))
     }

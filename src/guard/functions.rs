@@ -10,7 +10,7 @@ use super::value::{GVal, Node};
 
 pub type RegexCache = RefCell<HashMap<String, Rc<fancy_regex::Regex>>>;
 
-fn out<'a>(v: GVal) -> QR<'a> {
+fn out<'a>(v: GVal<'a>) -> QR<'a> {
     QR::Res(Val::O(Rc::new(Node::lit(v))))
 }
 
@@ -25,7 +25,7 @@ fn values<'a, 'q>(arg: &'q [QR<'a>]) -> impl Iterator<Item = &'q Val<'a>> {
 fn strings(arg: &[QR<'_>]) -> Vec<String> {
     values(arg)
         .filter_map(|x| match &x.val {
-            GVal::Str(s) => Some(s.clone()),
+            GVal::Str(s) => Some(s.to_string()),
             _ => None,
         })
         .collect()
@@ -33,7 +33,7 @@ fn strings(arg: &[QR<'_>]) -> Vec<String> {
 
 fn single_string(arg: &[QR<'_>], what: &str) -> Result<String, String> {
     match values(arg).next().map(|v| &v.val) {
-        Some(GVal::Str(s)) => Ok(s.clone()),
+        Some(GVal::Str(s)) => Ok(s.to_string()),
         Some(GVal::Char(c)) => Ok(c.to_string()),
         _ => Err(format!("{what} must be a string")),
     }
@@ -70,36 +70,38 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[super::eval::QRs<'a>]) -
             for q in first {
                 match q {
                     QR::Res(v) | QR::Lit(v) => match &v.val {
-                        GVal::Str(s) => parts.push(s.as_str()),
+                        GVal::Str(s) => parts.push(&**s),
                         _ => return Err(format!("join: not a string: {}", v.to_json())),
                     },
                     QR::Unres(u) => return Err(format!("join: unresolved value at {} ({})", u.path(), u.reason())),
                 }
             }
-            vec![out(GVal::Str(parts.join(&delim)))]
+            vec![out(GVal::Str(parts.join(&delim).into()))]
         }
         "json_parse" => {
             let mut v = vec![];
             for s in strings(first) {
                 let j: serde_json::Value =
                     serde_json::from_str(&s).map_err(|e| format!("json_parse: not JSON ({e}): {s}"))?;
-                v.push(QR::Res(Val::O(Rc::new(Node::from_json(&j)))));
+                v.push(QR::Res(Val::O(Rc::new(Node::from_json(&j).into_owned()))));
             }
             v
         }
         "to_upper" => strings(first)
             .into_iter()
-            .map(|s| out(GVal::Str(s.to_uppercase())))
+            .map(|s| out(GVal::Str(s.to_uppercase().into())))
             .collect(),
         "to_lower" => strings(first)
             .into_iter()
-            .map(|s| out(GVal::Str(s.to_lowercase())))
+            .map(|s| out(GVal::Str(s.to_lowercase().into())))
             .collect(),
         "url_decode" => {
             let mut v = vec![];
             for s in strings(first) {
                 v.push(out(GVal::Str(
-                    url_decode(&s).ok_or_else(|| format!("url_decode: invalid input {s}"))?,
+                    url_decode(&s)
+                        .ok_or_else(|| format!("url_decode: invalid input {s}"))?
+                        .into(),
                 )));
             }
             v
@@ -113,7 +115,7 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[super::eval::QRs<'a>]) -
                     && to >= from
                     && let Some(sub) = s.get(from as usize..to as usize)
                 {
-                    v.push(out(GVal::Str(sub.to_string())));
+                    v.push(out(GVal::Str(sub.to_string().into())));
                 }
             }
             v
@@ -136,7 +138,7 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[super::eval::QRs<'a>]) -
             };
             strings(first)
                 .into_iter()
-                .map(|s| out(GVal::Str(re.replace_all(&s, repl.as_str()).into_owned())))
+                .map(|s| out(GVal::Str(re.replace_all(&s, repl.as_str()).into_owned().into())))
                 .collect()
         }
         "parse_int" => {
@@ -179,10 +181,10 @@ pub fn call<'a>(cache: &RegexCache, name: &str, args: &[super::eval::QRs<'a>]) -
                 GVal::Float(f) => Some(f.to_string()),
                 GVal::Bool(b) => Some(b.to_string()),
                 GVal::Char(c) => Some(c.to_string()),
-                GVal::Str(s) => Some(s.clone()),
+                GVal::Str(s) => Some(s.to_string()),
                 _ => None,
             })
-            .map(|s| out(GVal::Str(s)))
+            .map(|s| out(GVal::Str(s.into())))
             .collect(),
         "parse_boolean" => {
             let mut v = vec![];

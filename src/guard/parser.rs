@@ -63,7 +63,7 @@ fn unary_op(s: &str) -> Option<Op> {
     })
 }
 
-fn literal_kw(s: &str) -> Option<GVal> {
+fn literal_kw(s: &str) -> Option<GVal<'static>> {
     Some(match s {
         "true" | "True" | "TRUE" => GVal::Bool(true),
         "false" | "False" | "FALSE" => GVal::Bool(false),
@@ -492,7 +492,7 @@ impl<'s> Parser<'s> {
                         op: Op::Eq,
                         op_not: false,
                         negation: false,
-                        rhs: Some(LetValue::Lit(Node::lit(GVal::Str(name.clone())))),
+                        rhs: Some(LetValue::Lit(Node::lit(GVal::Str(name.clone().into())))),
                         message: None,
                         span,
                     })]],
@@ -680,17 +680,17 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn literal(&mut self) -> PResult<Node> {
+    fn literal(&mut self) -> PResult<Node<'static>> {
         self.enter()?;
         let v = self.literal_inner()?;
         self.leave();
         Ok(Node::lit(v))
     }
 
-    fn literal_inner(&mut self) -> PResult<GVal> {
+    fn literal_inner(&mut self) -> PResult<GVal<'static>> {
         let t = self.tok().clone();
         let v = match t {
-            Tok::Str(s) => GVal::Str(s),
+            Tok::Str(s) => GVal::Str(s.into()),
             Tok::Regex(r) => GVal::Regex(self.regex(&r)?),
             Tok::Int(i) => GVal::Int(i),
             Tok::Float(f) => GVal::Float(f),
@@ -743,7 +743,7 @@ impl<'s> Parser<'s> {
                     };
                     self.expect_p(":", "`:` after the map key")?;
                     let v = self.literal()?;
-                    m.insert(k, v);
+                    m.insert(k.into(), v);
                     if !self.eat_p(",") {
                         self.expect_p("}", "`,` or `}` in the map")?;
                         break;

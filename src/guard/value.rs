@@ -1,8 +1,10 @@
 //! Values the evaluator works on: the data document (converted once, every node knowing its JSON
-//! pointer) and rule-side literals (which may also be regexes, ranges and chars).
+//! pointer; its strings and keys borrowed from the JSON, `'d`) and rule-side literals (owned,
+//! `Node<'static>`; they may also be regexes, ranges and chars).
 
 use indexmap::IndexMap;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::findings::push_pointer_segment;
@@ -31,31 +33,31 @@ pub struct RangeV {
 
 /// A map of the data or a rules literal: insertion order kept (reports follow the document),
 /// hashed with FxHash (keys are short and lookups are the evaluator's commonest operation).
-pub type GMap = IndexMap<String, Node, rustc_hash::FxBuildHasher>;
+pub type GMap<'d> = IndexMap<Cow<'d, str>, Node<'d>, rustc_hash::FxBuildHasher>;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub enum GVal {
+pub enum GVal<'d> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Cow<'d, str>),
     Char(char),
     Regex(Rx),
     Range(RangeV),
-    List(Vec<Node>),
-    Map(GMap),
+    List(Vec<Node<'d>>),
+    Map(GMap<'d>),
 }
 
 /// A value with its RFC 6901 pointer into the data document ("" for literals and the root).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Node {
-    pub path: String,
-    pub val: GVal,
+pub struct Node<'d> {
+    pub path: Cow<'d, str>,
+    pub val: GVal<'d>,
 }
 
 /// [`Node::from_json_checked`]: None when a value lies more than `depth` levels below `v`.
-fn conv(v: &Value, path: &mut String, depth: usize) -> Option<Node> {
+fn conv<'d>(v: &'d Value, path: &mut String, depth: usize) -> Option<Node<'d>> {
     let len = path.len();
     let val = match v {
         Value::Null => GVal::Null,
@@ -64,7 +66,7 @@ fn conv(v: &Value, path: &mut String, depth: usize) -> Option<Node> {
             Some(i) => GVal::Int(i),
             None => GVal::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Value::String(s) => GVal::Str(s.clone()),
+        Value::String(s) => GVal::Str(Cow::Borrowed(s)),
         Value::Array(a) => {
             let mut list = Vec::with_capacity(a.len());
             for (i, e) in a.iter().enumerate() {
@@ -78,35 +80,60 @@ fn conv(v: &Value, path: &mut String, depth: usize) -> Option<Node> {
             let mut map = GMap::with_capacity_and_hasher(m.len(), Default::default());
             for (k, e) in m {
                 push_pointer_segment(path, k);
-                map.insert(k.clone(), conv(e, path, depth.checked_sub(1)?)?);
+                map.insert(Cow::Borrowed(k.as_str()), conv(e, path, depth.checked_sub(1)?)?);
                 path.truncate(len);
             }
             GVal::Map(map)
         }
     };
     Some(Node {
-        path: path.clone(),
+        path: Cow::Owned(path.clone()),
         val,
     })
 }
 
-impl Node {
-    pub fn lit(val: GVal) -> Node {
+impl<'d> Node<'d> {
+    pub fn lit(val: GVal<'d>) -> Node<'d> {
         Node {
-            path: String::new(),
+            path: Cow::Borrowed(""),
             val,
         }
     }
 
     /// Converts a JSON document, recording each node's pointer. None when it nests deeper than
     /// `MAX_DATA_DEPTH` (the evaluator recurses over values).
-    pub fn from_json_checked(v: &Value) -> Option<Node> {
+    pub fn from_json_checked(v: &'d Value) -> Option<Node<'d>> {
         conv(v, &mut String::with_capacity(256), MAX_DATA_DEPTH)
+    }
+
+    /// The same value owning its strings (for one converted from a document that does not live
+    /// as long as the rules: a function's result).
+    pub fn into_owned(self) -> Node<'static> {
+        let val = match self.val {
+            GVal::Null => GVal::Null,
+            GVal::Bool(b) => GVal::Bool(b),
+            GVal::Int(i) => GVal::Int(i),
+            GVal::Float(f) => GVal::Float(f),
+            GVal::Str(s) => GVal::Str(Cow::Owned(s.into_owned())),
+            GVal::Char(c) => GVal::Char(c),
+            GVal::Regex(r) => GVal::Regex(r),
+            GVal::Range(r) => GVal::Range(r),
+            GVal::List(l) => GVal::List(l.into_iter().map(Node::into_owned).collect()),
+            GVal::Map(m) => GVal::Map(
+                m.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
+        };
+        Node {
+            path: Cow::Owned(self.path.into_owned()),
+            val,
+        }
     }
 
     /// Converts a JSON document, recording each node's pointer (callers bound the depth: a
     /// document nested deeper than `MAX_DATA_DEPTH` becomes `null` below that depth).
-    pub fn from_json(v: &Value) -> Node {
+    pub fn from_json(v: &'d Value) -> Node<'d> {
         conv(v, &mut String::with_capacity(256), MAX_DATA_DEPTH).unwrap_or(Node::lit(GVal::Null))
     }
     pub fn to_json(&self) -> Value {
@@ -117,12 +144,12 @@ impl Node {
             GVal::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Value::Number)
                 .unwrap_or(Value::Null),
-            GVal::Str(s) => Value::String(s.clone()),
+            GVal::Str(s) => Value::String(s.to_string()),
             GVal::Char(c) => Value::String(c.to_string()),
             GVal::Regex(r) => Value::String(format!("/{}/", r.source)),
             GVal::Range(r) => Value::String(range_text(r)),
             GVal::List(l) => Value::Array(l.iter().map(Node::to_json).collect()),
-            GVal::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            GVal::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect()),
         }
     }
 
@@ -201,7 +228,7 @@ fn int_float_cmp(i: i64, f: f64) -> Option<Ordering> {
 }
 
 /// Ordering of scalars (`<`, `>` ...): numbers, strings, chars, null.
-pub fn compare_values(a: &Node, b: &Node) -> Result<Ordering, NotComparable> {
+pub fn compare_values(a: &Node<'_>, b: &Node<'_>) -> Result<Ordering, NotComparable> {
     match (&a.val, &b.val) {
         (GVal::Null, GVal::Null) => Ok(Ordering::Equal),
         (GVal::Int(x), GVal::Int(y)) => Ok(x.cmp(y)),
@@ -215,7 +242,7 @@ pub fn compare_values(a: &Node, b: &Node) -> Result<Ordering, NotComparable> {
 }
 
 /// cfn-guard's `compare_eq`: regex match, range membership, deep equality of lists and maps.
-pub fn compare_eq(a: &Node, b: &Node) -> Result<bool, NotComparable> {
+pub fn compare_eq(a: &Node<'_>, b: &Node<'_>) -> Result<bool, NotComparable> {
     match (&a.val, &b.val) {
         (GVal::Str(s), GVal::Regex(r)) | (GVal::Regex(r), GVal::Str(s)) => Ok(r.is_match(s)),
         (GVal::Str(x), GVal::Str(y)) => Ok(x == y),
@@ -296,7 +323,8 @@ mod tests {
 
     #[test]
     fn paths_are_json_pointers() {
-        let n = Node::from_json(&json!({"Resources": {"a/b": {"X": [1, 2]}}}));
+        let doc = json!({"Resources": {"a/b": {"X": [1, 2]}}});
+        let n = Node::from_json(&doc);
         let GVal::Map(m) = &n.val else { panic!("map") };
         let r = &m["Resources"];
         let GVal::Map(m2) = &r.val else { panic!("map") };
