@@ -88,8 +88,9 @@ pub struct ResourceSchema {
     /// Validators compiled with only some top-level properties' subschemas (see
     /// [`ResourceSchema::validator_for`]): (the properties kept, the validator).
     narrowed: Mutex<Vec<(Vec<String>, CompiledSchema)>>,
-    /// See [`referenced_properties`].
-    referenced: Vec<String>,
+    /// See [`referenced_properties`]; computed on first use (only a narrowed validator needs
+    /// it, and walking the whole schema is not free).
+    referenced: OnceLock<Vec<String>>,
 }
 
 impl std::fmt::Debug for ResourceSchema {
@@ -125,8 +126,6 @@ impl ResourceSchema {
         }
         attributes.sort();
         attributes.dedup();
-        let mut referenced = Vec::new();
-        referenced_properties(&raw, &mut referenced);
         ResourceSchema {
             type_name: type_name.to_string(),
             raw,
@@ -138,7 +137,7 @@ impl ResourceSchema {
             unordered: OnceLock::new(),
             validator: OnceLock::new(),
             narrowed: Mutex::new(Vec::new()),
-            referenced,
+            referenced: OnceLock::new(),
         }
     }
 
@@ -244,11 +243,16 @@ impl ResourceSchema {
         {
             return Arc::clone(v);
         }
+        let referenced = self.referenced.get_or_init(|| {
+            let mut out = Vec::new();
+            referenced_properties(&self.raw, &mut out);
+            out
+        });
         let mut raw = self.raw.clone();
         let mut kept = Vec::new();
         if let Some(props) = raw.get_mut("properties").and_then(Value::as_object_mut) {
             for (name, sub) in props.iter_mut() {
-                if present.contains(&name.as_str()) || self.referenced.contains(name) {
+                if present.contains(&name.as_str()) || referenced.contains(name) {
                     kept.push(name.clone());
                 } else {
                     *sub = Value::Object(Map::new());
