@@ -230,22 +230,27 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedRules>, RulesError> {
     Ok(files)
 }
 
-/// Parses a rules file and its doc blocks.
-/// One of [`BUILTIN_RULES`], parsed (named `builtin:<file>`).
+/// One of [`BUILTIN_RULES`] (named `builtin:<file>`), from its pre-parsed form when that was
+/// made from this source ([`PRECOMPILED`]), else parsed.
 ///
 /// # Errors
 /// As [`load_source`] (a test keeps the built-in rules parsing).
-pub fn load_builtin((name, source): &(&str, &str)) -> Result<LoadedRules, RulesError> {
-    let full_name = format!("builtin:{name}");
+pub fn load_builtin(file: &(&str, &str)) -> Result<LoadedRules, RulesError> {
+    let (name, source) = *file;
     match precompiled(name, source) {
         Some(Precompiled { rules, docs }) => Ok(LoadedRules {
-            name: full_name,
-            source: (*source).to_string(),
+            name: format!("builtin:{name}"),
+            source: source.to_string(),
             rules,
             docs,
         }),
-        None => load_source(&full_name, source),
+        None => parse_builtin(file),
     }
+}
+
+/// One of [`BUILTIN_RULES`], parsed from its source.
+fn parse_builtin((name, source): &(&str, &str)) -> Result<LoadedRules, RulesError> {
+    load_source(&format!("builtin:{name}"), source)
 }
 
 /// The built-in rules files parsed ahead of time (`rules/builtin.postcard`): per file, its name,
@@ -283,8 +288,8 @@ fn precompiled(name: &str, source: &str) -> Option<Precompiled> {
 /// A built-in rules file that does not parse.
 pub fn precompile_builtin() -> Result<Vec<u8>, RulesError> {
     let mut forms = Vec::new();
-    for (name, source) in BUILTIN_RULES {
-        let loaded = load_source(&format!("builtin:{name}"), source)?;
+    for file @ (name, source) in BUILTIN_RULES {
+        let loaded = parse_builtin(file)?;
         let form = Precompiled {
             rules: loaded.rules,
             docs: loaded.docs,
@@ -299,6 +304,7 @@ pub fn precompile_builtin() -> Result<Vec<u8>, RulesError> {
     postcard::to_allocvec(&files).map_err(RulesError::Precompile)
 }
 
+/// Parses a rules file and its doc blocks.
 pub fn load_source(name: &str, source: &str) -> Result<LoadedRules, RulesError> {
     let rules = guard::parse_rules(source, name)?;
     let docs = parse_docs(source, name)?;
@@ -558,13 +564,13 @@ mod tests {
     /// same verdicts and findings on the synthesized templates.
     #[test]
     fn precompiled_rules_are_the_parsed_rules() {
-        for (name, source) in BUILTIN_RULES {
+        for file @ (name, source) in BUILTIN_RULES {
             let form = precompiled(name, source).unwrap_or_else(|| {
                 panic!(
                     "{name} has no pre-parsed form: rules/builtin.postcard is stale (see precompiled_rules_are_fresh)"
                 )
             });
-            let parsed = load_source(&format!("builtin:{name}"), source).expect("parses");
+            let parsed = parse_builtin(file).expect("parses");
             let bytes = |rules: &RulesFile| postcard::to_allocvec(rules).expect("serializes");
             assert_eq!(bytes(&form.rules), bytes(&parsed.rules), "{name}");
             assert_eq!(form.docs, parsed.docs, "{name}");
@@ -578,7 +584,7 @@ mod tests {
         let loaded = RuleSet::new(RuleSet::builtin().expect("loads"), vec![], vec![]).expect("set");
         let parsed_files = BUILTIN_RULES
             .iter()
-            .map(|(name, source)| load_source(&format!("builtin:{name}"), source))
+            .map(parse_builtin)
             .collect::<Result<Vec<_>, _>>()
             .expect("parses");
         let parsed = RuleSet::new(parsed_files, vec![], vec![]).expect("set");

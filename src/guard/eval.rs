@@ -257,8 +257,17 @@ struct KeyIndex<'a> {
 /// Per conjunction (address and length of its disjunctions), see [`Ev::quiet_after`].
 type QuietTables = HashMap<(usize, usize), Rc<[bool]>>;
 
-/// See [`Ev::keyed_filter`]: the map, the filter, its key and the key's test.
-type KeyedFilter<'a> = (&'a super::value::GMap<'a>, &'a Conj<Clause>, &'a str, KeyTest<'a>);
+/// What a filter's opening key test says of a value ([`Ev::preselected`]): its key holds a
+/// string the test accepts or refuses, or something only the whole filter can judge.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyVerdict {
+    Accepted,
+    Refused,
+    Other,
+}
+
+/// See [`Ev::preselected`]: the map, the filter, and the values to visit with their verdicts.
+type Preselected<'a> = (&'a super::value::GMap<'a>, &'a Conj<Clause>, Vec<(usize, KeyVerdict)>);
 
 /// The [`KeyIndex`]es of one document, by map address and key.
 type KeyIndexes<'a> = RefCell<HashMap<(usize, &'a str), Rc<KeyIndex<'a>>>>;
@@ -818,24 +827,20 @@ impl<'a> Ev<'a> {
     }
 
     /// `Resources.*[ Type == 'AWS::S3::Bucket' ... ]`, the opening of most rules, scans every
-    /// resource for every rule. When the filter after `.*` opens with `Key == 'literal'` (or
-    /// `Key in ['literal', ...]`, see [`key_test`]) and nothing after that clause can raise an error (the condition of the fast path in
-    /// [`Ev::filter_pass`]), the values whose key holds another string cannot pass: this gives
-    /// the positions of the others, in map order, from an index built once per map and key.
-    fn preselected(
-        &self,
-        cur: &Val<'a>,
-        next: Option<&'a QPart>,
-    ) -> Option<(&'a super::value::GMap<'a>, Vec<(usize, bool)>)> {
+    /// resource for every rule. When the filter after `.*` opens with a key test (`Key ==
+    /// 'literal'` or `Key in ['literal', ...]`, see [`key_test`]), what the test says of a value
+    /// whose key holds a string is known from an index built once per map and key: the filter
+    /// and each value's position in map order with that verdict. A refused value is left out
+    /// when nothing after the test can raise an error or bind (the condition of the fast path in
+    /// [`Ev::filter_pass`]); otherwise it is kept, for the rest of the filter to run on it only
+    /// for its errors and bindings, as cfn-guard evaluates them on a value the filter drops.
+    fn preselected(&self, cur: &Val<'a>, next: Option<&'a QPart>) -> Option<Preselected<'a>> {
         let Val::B(node) = cur else { return None };
         let GVal::Map(map) = &node.val else { return None };
         let Some(QPart::Filter(None, conj)) = next else {
             return None;
         };
         let (key, test) = conj.first().and_then(|d| key_test(d))?;
-        if !self.quiet_after(conj, 0) {
-            return None;
-        }
         let slot = (std::ptr::from_ref(*node) as usize, key);
         let known = self.key_index.borrow().get(&slot).cloned();
         let index = known.unwrap_or_else(|| {
@@ -856,44 +861,26 @@ impl<'a> Ev<'a> {
             self.key_index.borrow_mut().insert(slot, Rc::clone(&index));
             index
         });
-        // (position, whether the filter's first clause surely holds there: the key holds a
-        // string the test accepts). The others need the whole filter.
-        let mut positions: Vec<(usize, bool)> = index.other.iter().map(|&p| (p, false)).collect();
-        for lit in test.literals() {
-            positions.extend(
-                index
-                    .by_value
-                    .get(lit)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .map(|&p| (p, true)),
-            );
+        let mut positions: Vec<(usize, KeyVerdict)> = index.other.iter().map(|&p| (p, KeyVerdict::Other)).collect();
+        if self.quiet_after(conj, 0) {
+            for lit in test.literals() {
+                let at = index.by_value.get(lit).map_or(&[][..], Vec::as_slice);
+                positions.extend(at.iter().map(|&p| (p, KeyVerdict::Accepted)));
+            }
+        } else {
+            for (s, at) in &index.by_value {
+                let verdict = if test.accepts(s) {
+                    KeyVerdict::Accepted
+                } else {
+                    KeyVerdict::Refused
+                };
+                positions.extend(at.iter().map(|&p| (p, verdict)));
+            }
         }
         positions.sort_unstable();
         // A list may name a string twice.
         positions.dedup();
-        Some((map, positions))
-    }
-
-    /// `Resources.*[ Type == 'T' ... ]` where a clause after the key test may raise an error
-    /// or bind (`Properties.Policies !empty`): unlike [`Ev::preselected`], every value must be
-    /// visited. Where the key holds a string, the test's verdict is known: a value it accepts
-    /// passes the filter when the other clauses do not fail; for one it refuses, the other
-    /// clauses are evaluated only for their errors and bindings (as cfn-guard evaluates them on
-    /// a value the filter drops; a quiet clause after a failed one is skipped as ever). Other
-    /// values take the general path.
-    fn keyed_filter(&self, cur: &Val<'a>, next: Option<&'a QPart>) -> Option<KeyedFilter<'a>> {
-        let Val::B(Node {
-            val: GVal::Map(map), ..
-        }) = cur
-        else {
-            return None;
-        };
-        let Some(QPart::Filter(None, conj)) = next else {
-            return None;
-        };
-        let (key, test) = conj.first().and_then(|d| key_test(d))?;
-        (!self.quiet_after(conj, 0)).then_some((map, conj, key, test))
+        Some((map, conj, positions))
     }
 
     /// Whether every clause after disjunction `i` of `conj` can neither raise an error nor
@@ -1162,47 +1149,27 @@ impl<'a> Ev<'a> {
                             }
                             return Ok(());
                         }
-                        if let Some((map, conj, key, test)) = self.keyed_filter(&cur, parts.get(idx + 1)) {
-                            // A filter opening with a key test whose later clauses may raise an
-                            // error (so every value is visited): the general path for each,
-                            // without the key test where the key holds a string.
+                        if let Some((map, conj, positions)) = self.preselected(&cur, parts.get(idx + 1)) {
                             if map.is_empty() {
                                 Self::unres(out, &cur, Why::EmptyMap);
                             }
-                            for v in map.values() {
-                                match &v.val {
-                                    GVal::Map(inner) => match inner.get(key) {
-                                        Some(Node { val: GVal::Str(s), .. }) if test.accepts(s) => {
-                                            if self.filter_rest_passes(conj, &Val::B(v), scope)? {
-                                                self.retrieve(idx + 2, q, Val::B(v), Val::B(v), scope, conv, out)?;
-                                            }
-                                        }
-                                        Some(Node { val: GVal::Str(_), .. }) => {
-                                            // Dropped: the rest runs for its errors and bindings.
-                                            self.filter_rest_passes(conj, &Val::B(v), scope)?;
-                                        }
-                                        _ => self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?,
-                                    },
-                                    _ => self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?,
-                                }
-                            }
-                            return Ok(());
-                        }
-                        if let Some((map, positions)) = self.preselected(&cur, parts.get(idx + 1)) {
-                            if map.is_empty() {
-                                Self::unres(out, &cur, Why::EmptyMap);
-                            }
-                            for &(p, first_holds) in &positions {
+                            for (p, verdict) in positions {
                                 let Some((_, v)) = map.get_index(p) else { continue };
-                                match parts.get(idx + 1) {
-                                    // The filter after `.*` over a map, as `QPart::Filter`
-                                    // evaluates it, without its first clause.
-                                    Some(QPart::Filter(None, conj)) if first_holds => {
-                                        if self.filter_rest_passes(conj, &Val::B(v), scope)? {
+                                match verdict {
+                                    // The filter as `QPart::Filter` evaluates it after `.*` over a
+                                    // map, its first clause known to hold.
+                                    KeyVerdict::Accepted => {
+                                        if self.filter_rest(conj, &Val::B(v), scope)? != Status::Fail {
                                             self.retrieve(idx + 2, q, Val::B(v), Val::B(v), scope, conv, out)?;
                                         }
                                     }
-                                    _ => self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?,
+                                    // Dropped: the rest runs only for its errors and bindings.
+                                    KeyVerdict::Refused => {
+                                        self.filter_rest(conj, &Val::B(v), scope)?;
+                                    }
+                                    KeyVerdict::Other => {
+                                        self.retrieve(idx + 1, q, Val::B(v), Val::B(v), scope, conv, out)?
+                                    }
                                 }
                             }
                             return Ok(());
@@ -1402,13 +1369,13 @@ impl<'a> Ev<'a> {
         Ok(self.conjunction(conj, &vs, Role::Gate, &mut sink)? == Status::Pass)
     }
 
-    /// [`Ev::filter_pass`] on a map whose first disjunction of `conj` surely passes (see
-    /// [`Ev::preselected`]): the filter passes unless the rest fails.
-    fn filter_rest_passes(&self, conj: &'a Conj<Clause>, v: &Val<'a>, scope: &Scope<'_, 'a>) -> R<bool> {
+    /// The status of a filter's disjunctions after its first on `v` (see [`Ev::preselected`]):
+    /// where the first surely holds, the filter passes unless this fails.
+    fn filter_rest(&self, conj: &'a Conj<Clause>, v: &Val<'a>, scope: &Scope<'_, 'a>) -> R<Status> {
         let rest = conj.get(1..).unwrap_or_default();
         let vs = Scope::new(Some(scope), v.clone(), &[]);
         let mut sink = Sink::new(false);
-        Ok(self.conjunction(rest, &vs, Role::Gate, &mut sink)? != Status::Fail)
+        self.conjunction(rest, &vs, Role::Gate, &mut sink)
     }
 
     // ---------------------------------------------------------------- clauses
@@ -2223,11 +2190,11 @@ mod tests {
 
     /// A filter opening with a key test whose later clauses may raise an error or read a
     /// variable (`Properties.N !empty`, `Properties.N in %ok`) takes the key test's shortcut
-    /// (`keyed_filter`) and must give what the general path gives (`this.Type` takes none):
+    /// (`Ev::preselected`) and must give what the general path gives (`this.Type` takes none):
     /// the same verdicts, violations and errors, an error raised on a value the filter drops
     /// included. The general path is the one verified against cfn-guard.
     #[test]
-    fn keyed_filter_with_noisy_clauses_agrees_with_the_general_path() {
+    fn key_test_filter_with_noisy_clauses_agrees_with_the_general_path() {
         let src = "let ok = [1, 'a']\n\
                    let b = Resources.*[ Type == 'Bucket'\n  Properties.N !empty ]\n\
                    rule NotEmpty when %b !empty { %b.Properties.N exists }\n\
