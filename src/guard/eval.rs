@@ -361,11 +361,22 @@ fn evaluate_root<'a>(
     let scope = Scope::new(None, Val::B(root), &rules.lets);
     let mut out = Vec::with_capacity(rules.rules.len());
     for rule in rules.rules.iter().filter(|r| wanted(&r.name)) {
-        let mut sink = Sink::new(true);
-        let status = match ev.rule(rule, &scope, Role::Assertion, &mut sink) {
+        // First for the verdict alone: most rules pass, and the violations a passing rule meets
+        // on the way (the first half of an `or` that holds, a `some` that finds one) are never
+        // reported. A failing rule is evaluated again to collect its violations: the sink only
+        // collects, so the second run meets the same values, verdicts and errors.
+        let mut sink = Sink::new(false);
+        let mut status = match ev.rule(rule, &scope, Role::Assertion, &mut sink) {
             Ok(s) => s,
             Err(e) => return Err(ev.to_error(e)),
         };
+        if status == Status::Fail {
+            sink = Sink::new(true);
+            status = match ev.rule(rule, &scope, Role::Assertion, &mut sink) {
+                Ok(s) => s,
+                Err(e) => return Err(ev.to_error(e)),
+            };
+        }
         let mut violations = if status == Status::Fail { sink.v } else { vec![] };
         for v in &mut violations {
             v.rule_path.insert(0, rule.name.clone());
@@ -2372,5 +2383,26 @@ mod tests {
         assert_eq!(ev.rules[0].violations.len(), 1);
         assert_eq!(ev.rules[0].violations[0].pointer, "/B");
         assert_eq!(ev.rules[0].violations[0].message.as_deref(), Some("b must be 1"));
+    }
+
+    /// A rule is evaluated for its verdict first and again, collecting, only when it fails:
+    /// the second run must report what one collecting run would, in order, and nothing from
+    /// the parts that held (`some` that found a value, the `or` half that passed).
+    #[test]
+    fn a_failing_rule_reports_each_failure_once_and_in_order() {
+        let src = "rule r {\n  some L[*] == 3\n  L[*] { this < 3 or this == 9 }\n  M.* { this is_string or this > 0 }\n}\n\
+                   rule ok {\n  some L[*] == 1\n}";
+        let data = json!({"L": [1, 3, 5, 9], "M": {"a": "x", "b": -1, "c": 2, "d": -2}});
+        let Ok(Ok(ev)) = parse_rules(src, "t.guard").map(|r| evaluate(&r, &data)) else {
+            panic!("eval")
+        };
+        let pointers: Vec<&str> = ev.rules[0].violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(ev.rules[0].status, Status::Fail);
+        assert_eq!(
+            pointers,
+            ["/L/1", "/L/1", "/L/2", "/L/2", "/M/b", "/M/b", "/M/d", "/M/d"]
+        );
+        assert_eq!(ev.rules[1].status, Status::Pass);
+        assert!(ev.rules[1].violations.is_empty());
     }
 }
