@@ -85,7 +85,7 @@ pub fn build_environment(
 ) -> Result<Vec<SynthesizedStack>, SynthError> {
     let mut out = Vec::new();
     for stack in stacks::build_environment(env_name, env)? {
-        let value = stack.template.to_value();
+        let value = stack.template.into_value();
         let synthesized = SynthesizedStack {
             environment: env_name.to_string(),
             kind: stack.kind,

@@ -5,7 +5,7 @@
 use super::expr::Expr;
 use indexmap::IndexMap;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::marker::PhantomData;
 
 /// Typed resource properties: each resource type of `model::resources` implements this.
@@ -221,5 +221,74 @@ impl Template {
     pub fn to_value(&self) -> Value {
         // Every field is plain data (strings, numbers, maps): serialization cannot fail.
         serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// [`Template::to_value`] that moves the resources' properties and metadata (already JSON)
+    /// into the document instead of serializing them again: the same value, key for key and
+    /// in the same order (test `into_value_is_to_value`), for a fifth of the work.
+    pub fn into_value(self) -> Value {
+        let mut doc = Map::with_capacity(5);
+        doc.insert("AWSTemplateFormatVersion".into(), self.format_version.into());
+        doc.insert("Description".into(), self.description.into());
+        if !self.metadata.is_empty() {
+            doc.insert("Metadata".into(), Value::Object(self.metadata.into_iter().collect()));
+        }
+        let resources: Map<String, Value> = self.resources.into_iter().map(|(id, r)| (id, r.into_value())).collect();
+        doc.insert("Resources".into(), Value::Object(resources));
+        if !self.outputs.is_empty() {
+            let outputs = serde_json::to_value(&self.outputs).unwrap_or(Value::Null);
+            doc.insert("Outputs".into(), outputs);
+        }
+        Value::Object(doc)
+    }
+}
+
+impl Resource {
+    /// This resource as it appears under `Resources` (what `Serialize` gives), properties moved.
+    fn into_value(self) -> Value {
+        let mut r = Map::with_capacity(6);
+        r.insert("Type".into(), self.type_name.into());
+        if !self.depends_on.is_empty() {
+            r.insert("DependsOn".into(), self.depends_on.into());
+        }
+        let policy = |p: Policy| serde_json::to_value(p).unwrap_or(Value::Null);
+        if let Some(p) = self.deletion_policy {
+            r.insert("DeletionPolicy".into(), policy(p));
+        }
+        if let Some(p) = self.update_replace_policy {
+            r.insert("UpdateReplacePolicy".into(), policy(p));
+        }
+        if let Some(m) = self.metadata {
+            r.insert("Metadata".into(), m);
+        }
+        r.insert("Properties".into(), self.properties);
+        Value::Object(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    /// The document synth checks and renders is built by moving the resources' JSON; it must be
+    /// exactly what serializing the template gives, key order included, for every stack.
+    #[test]
+    fn into_value_is_to_value() {
+        let config = Config::embedded().expect("embedded config");
+        let mut seen = 0;
+        for (name, env) in &config.environments {
+            for stack in crate::stacks::build_environment(name, env).expect("builds") {
+                let expected = stack.template.to_value();
+                let moved = stack.template.into_value();
+                assert_eq!(
+                    serde_json::to_string(&moved).expect("json"),
+                    serde_json::to_string(&expected).expect("json"),
+                    "{}",
+                    stack.name
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 9);
     }
 }
