@@ -9,6 +9,7 @@
 //!   -> output   (templates/ files | report: text, JSON, SARIF, JUnit | diff)
 //! ```
 
+pub mod arena;
 pub mod cache;
 pub mod checks;
 pub mod cli;
