@@ -15,6 +15,7 @@ pub use text::render_text;
 
 use crate::findings::{Finding, Severity, Source};
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// Everything one `check` run found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +38,24 @@ pub struct TemplateReport {
     pub findings: Vec<Finding>,
     /// The template text as checked, when known: gives SARIF its columns and text output an excerpt.
     pub source: Option<String>,
+    /// Where each line of `source` starts, found on first use.
+    pub line_starts: LineStarts,
 }
+
+/// Byte offsets where the lines of a [`TemplateReport`]'s source start, found on first use: a
+/// report of thousands of findings asks for thousands of lines, and scanning the text for each
+/// made such a report take seconds. Derived from `source`, so never part of a report's
+/// equality.
+#[derive(Debug, Clone, Default)]
+pub struct LineStarts(OnceLock<Vec<usize>>);
+
+impl PartialEq for LineStarts {
+    fn eq(&self, _: &LineStarts) -> bool {
+        true
+    }
+}
+
+impl Eq for LineStarts {}
 
 /// One rule on one template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,15 +153,37 @@ impl TemplateReport {
 
     /// 1-based column where `line`'s content starts (after indentation), when the source is known.
     pub fn column(&self, line: usize) -> Option<usize> {
-        let text = self.source.as_deref()?;
-        let content = text.lines().nth(line.checked_sub(1)?)?;
+        let content = self.source_line(line)?;
         let indent = content.chars().take_while(|c| c.is_whitespace()).count();
         Some(indent + 1)
     }
 
-    /// The source line `line` (1-based), without its line ending, when known.
+    /// The source line `line` (1-based), without its line ending, when known: the `line`-th
+    /// item of `source.lines()`, found without scanning the text again.
     pub fn source_line(&self, line: usize) -> Option<&str> {
-        self.source.as_deref()?.lines().nth(line.checked_sub(1)?)
+        let text = self.source.as_deref()?;
+        let starts = self.line_starts.0.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    text.bytes()
+                        .enumerate()
+                        .filter(|&(_, b)| b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .collect()
+        });
+        let start = *starts.get(line.checked_sub(1)?)?;
+        if start >= text.len() {
+            return None;
+        }
+        match starts.get(line) {
+            // Ended by "\n" or "\r\n"; a last line without "\n" keeps a final "\r", as there.
+            Some(next) => {
+                let content = &text[start..next - 1];
+                Some(content.strip_suffix('\r').unwrap_or(content))
+            }
+            None => Some(&text[start..]),
+        }
     }
 }
 

@@ -146,6 +146,7 @@ pub(crate) fn sample() -> CheckReport {
                 ],
                 findings: vec![schema, limit],
                 source: Some(CORE_SOURCE.into()),
+                line_starts: Default::default(),
             },
             TemplateReport {
                 file: "templates/test/KiroPipelineTest.template.json".into(),
@@ -167,6 +168,7 @@ pub(crate) fn sample() -> CheckReport {
                 ],
                 findings: vec![],
                 source: None,
+                line_starts: Default::default(),
             },
         ],
         suppressions: vec![Suppression {
@@ -205,6 +207,7 @@ fn tricky() -> CheckReport {
             rules: vec![outcome("RULE_<&>", "rules/we\"ird.guard", RuleStatus::Fail, vec![f])],
             findings: vec![schema],
             source: Some("{\n\t  \"Resources\": {}\n}\n".into()),
+            line_starts: Default::default(),
         }],
         suppressions: vec![Suppression {
             file: "elsewhere.yaml".into(),
@@ -259,6 +262,59 @@ fn columns_come_from_the_source_line() {
     assert_eq!(t.column(0), None);
     assert_eq!(t.column(10_000), None);
     assert_eq!(sample().templates[1].column(1), None);
+}
+
+/// The line index gives what `str::lines` gives, line endings and all, on any text.
+#[test]
+fn source_lines_are_the_lines_of_the_text() {
+    use proptest::prelude::*;
+    let texts = proptest::collection::vec(
+        prop_oneof![Just('a'), Just('\n'), Just('\r'), Just(' '), Just('é')],
+        0..40,
+    );
+    proptest!(|(chars in texts)| {
+        let text: String = chars.into_iter().collect();
+        let t = TemplateReport { source: Some(text.clone()), ..TemplateReport::default() };
+        let expected: Vec<&str> = text.lines().collect();
+        for n in 0..expected.len() + 3 {
+            let want = n.checked_sub(1).and_then(|i| expected.get(i).copied());
+            prop_assert_eq!(t.source_line(n), want, "line {} of {:?}", n, text);
+        }
+    });
+}
+
+/// A minified template is one line: each finding's excerpt is cut, so a report of thousands
+/// of findings stays proportional to their number (it printed the whole line every time).
+#[test]
+fn excerpts_of_long_lines_are_cut() {
+    let line = format!(
+        "{{\"Resources\": {{{}}}}}",
+        "\"R\": {\"Type\": \"AWS::SNS::Topic\"}, ".repeat(20_000)
+    );
+    let mut findings = vec![];
+    for i in 0..2000 {
+        let mut f = Finding::new(Source::Schema, "Big", format!("/Resources/R{i}"), "bad");
+        f.line = Some(1);
+        findings.push(f);
+    }
+    let report = CheckReport {
+        templates: vec![TemplateReport {
+            file: "big.json".into(),
+            stack: "Big".into(),
+            findings,
+            source: Some(line),
+            ..TemplateReport::default()
+        }],
+        suppressions: vec![],
+    };
+    let text = render_text(&report, false);
+    assert!(text.len() < 2000 * 400, "{} bytes", text.len());
+    let excerpt = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 | "))
+        .expect("an excerpt");
+    assert!(excerpt.ends_with(" …"), "{excerpt}");
+    assert_eq!(excerpt.trim_start().trim_start_matches("1 | ").chars().count(), 160 + 2);
 }
 
 #[test]

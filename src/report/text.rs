@@ -3,6 +3,7 @@
 
 use super::{CheckReport, RuleStatus, TemplateReport, kind_of, property_path, rule_id_of};
 use crate::findings::{Finding, Severity};
+use std::borrow::Cow;
 use std::fmt::Write;
 
 struct Style {
@@ -195,7 +196,7 @@ fn detail(out: &mut String, style: &Style, t: &TemplateReport, head: &str, f: &F
     if let Some(line) = f.line
         && let Some(src) = t.source_line(line)
     {
-        let _ = writeln!(out, "  {}", style.dim(&format!("{line:>5} | {}", clean(src.trim()))));
+        let _ = writeln!(out, "  {}", style.dim(&format!("{line:>5} | {}", clean(&excerpt(src)))));
     }
 }
 
@@ -208,15 +209,32 @@ fn field(out: &mut String, name: &str, value: &str) {
     }
 }
 
+/// A source line longer than this many characters is cut in an excerpt: a minified template
+/// is one line, and every finding would print all of it.
+const EXCERPT_CHARS: usize = 160;
+
+/// The source line as shown under a finding: trimmed, cut after [`EXCERPT_CHARS`] with " …".
+fn excerpt(line: &str) -> Cow<'_, str> {
+    let line = line.trim();
+    match line.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => Cow::Owned(format!("{} …", &line[..cut])),
+        None => Cow::Borrowed(line),
+    }
+}
+
 /// Control characters would corrupt a terminal; show them escaped.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+fn clean(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\t';
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
