@@ -139,7 +139,7 @@ pub fn pointer_of(steps: &[PathStep<'_>]) -> String {
     pointer
 }
 
-fn push_pointer_token(out: &mut String, token: &str) {
+pub(crate) fn push_pointer_token(out: &mut String, token: &str) {
     if !token.contains(['~', '/']) {
         out.push_str(token);
         return;

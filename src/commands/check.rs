@@ -160,19 +160,17 @@ fn check_file(file: &Path, set: &RuleSet) -> Result<(String, TemplateCheck, Stri
         .into());
     }
     let is_json = text.trim_start().starts_with('{');
-    // Indexed only if a finding needs a line.
-    let json_lines = std::cell::OnceCell::new();
+    // Indexed once, and only if a finding needs a line.
+    let lines = std::cell::OnceCell::new();
     let line_of = |pointer: &str| -> Option<usize> {
-        if is_json {
-            render::line_of(json_lines.get_or_init(|| render::pointer_lines(&text)), pointer)
-        } else {
-            let segments: Vec<String> = pointer
-                .split('/')
-                .skip(1)
-                .map(crate::findings::unescape_pointer_token)
-                .collect();
-            config::lines::line_of(&text, &segments)
-        }
+        let index = lines.get_or_init(|| {
+            if is_json {
+                render::pointer_lines(&text)
+            } else {
+                config::lines::pointer_lines(&text)
+            }
+        });
+        render::line_of(index, pointer)
     };
     let stack = file
         .file_name()

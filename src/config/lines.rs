@@ -1,6 +1,8 @@
 //! Finds the line of a key path in block-style YAML (config files, YAML templates), so problems
 //! point at a line. Sequences count: `Statement/0/Action` finds the first item's `Action`.
 
+use indexmap::IndexMap;
+
 #[derive(Debug)]
 struct Frame {
     indent: usize,
@@ -15,8 +17,48 @@ struct Frame {
 /// `["Resources", "Role", "Properties", "Policies", "0"]`) is written, or the deepest ancestor
 /// found. `None` if not even the first segment is found.
 pub fn line_of(text: &str, path: &[String]) -> Option<usize> {
-    let mut stack: Vec<Frame> = Vec::new();
     let mut best: Option<(usize, usize)> = None; // (depth matched, line)
+    let mut found = None;
+    scan(text, |stack, line| {
+        let depth = stack.len();
+        if depth <= path.len() && stack.iter().zip(path).all(|(f, p)| &f.segment == p) {
+            if depth == path.len() {
+                found = Some(line);
+                return false;
+            }
+            if best.is_none_or(|(d, _)| depth > d) {
+                best = Some((depth, line));
+            }
+        }
+        true
+    });
+    found.or(best.map(|(_, line)| line))
+}
+
+/// Every key path of a YAML text, as a JSON pointer (`/Resources/Role/Properties/Policies/0`),
+/// with the 1-based line where it is first written: [`line_of`] for many paths of one text in
+/// one pass (a YAML template's findings; asking `line_of` for each scanned the text each time).
+/// Look a pointer up with [`crate::render::line_of`], which falls back to its ancestors as
+/// `line_of` does.
+pub fn pointer_lines(text: &str) -> IndexMap<String, usize> {
+    let mut out = IndexMap::new();
+    scan(text, |stack, line| {
+        let mut pointer = String::new();
+        for frame in stack {
+            pointer.push('/');
+            crate::findings::push_pointer_token(&mut pointer, &frame.segment);
+        }
+        out.entry(pointer).or_insert(line);
+        true
+    });
+    out
+}
+
+/// Walks the text's block structure; calls `visit(stack, line)` each time a key or a sequence
+/// item is pushed (so a `- key: value` line visits the item, then the key), until it returns
+/// false.
+fn scan(text: &str, mut visit: impl FnMut(&[Frame], usize) -> bool) {
+    let mut stack: Vec<Frame> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = raw.trim_end();
         let mut content = line.trim_start();
@@ -47,6 +89,9 @@ pub fn line_of(text: &str, path: &[String]) -> Option<usize> {
                 items: 0,
             });
             pushed = true;
+            if !visit(&stack, index + 1) {
+                return;
+            }
             let rest = content[1..].trim_start();
             indent += content.len() - rest.len();
             content = rest;
@@ -67,33 +112,11 @@ pub fn line_of(text: &str, path: &[String]) -> Option<usize> {
                 is_item: false,
                 items: 0,
             });
-        } else if !pushed {
-            continue;
-        }
-        let depth = stack.len();
-        if depth <= path.len() && stack.iter().zip(path).all(|(f, p)| &f.segment == p) {
-            if depth == path.len() {
-                return Some(index + 1);
-            }
-            if best.is_none_or(|(d, _)| depth > d) {
-                best = Some((depth, index + 1));
-            }
-        }
-        // A `- key: value` line also matches the item itself.
-        if pushed && depth >= 2 {
-            let item_depth = depth - 1;
-            if item_depth <= path.len()
-                && stack.iter().take(item_depth).zip(path).all(|(f, p)| &f.segment == p)
-                && best.is_none_or(|(d, _)| item_depth > d)
-            {
-                if item_depth == path.len() {
-                    return Some(index + 1);
-                }
-                best = Some((item_depth, index + 1));
+            if !visit(&stack, index + 1) {
+                return;
             }
         }
     }
-    best.map(|(_, line)| line)
 }
 
 fn mapping_key(content: &str) -> Option<String> {
@@ -172,6 +195,22 @@ Resources:
     }
 
     proptest::proptest! {
+        /// The one-pass index answers every path as `line_of` does (ancestors included).
+        #[test]
+        fn the_index_agrees_with_line_of(
+            lines in proptest::collection::vec("( {0,6})(- ){0,2}([ab]|0|x/y|~)(: ?[a-z]{0,2})?", 0..25),
+            path in proptest::collection::vec("[ab0]|x/y|~|1", 0..5),
+        ) {
+            let text = lines.join("\n");
+            let index = pointer_lines(&text);
+            let mut pointer = String::new();
+            for segment in &path {
+                pointer.push('/');
+                crate::findings::push_pointer_token(&mut pointer, segment);
+            }
+            proptest::prop_assert_eq!(crate::render::line_of(&index, &pointer), line_of(&text, &path), "{:?}", text);
+        }
+
         #[test]
         fn never_panics(text in "[ a-z:#'\"\n-]{0,200}", path in proptest::collection::vec("[a-z0-9]{1,3}", 0..4)) {
             let _ = line_of(&text, &path);
