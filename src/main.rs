@@ -1,7 +1,7 @@
 //! The `kiro-infra` binary: parse, run, map the result to the exit-code table.
 
 use clap::Parser;
-use kiro_infra::cli::{Cli, Command};
+use kiro_infra::cli::Cli;
 use kiro_infra::error::Exit;
 use std::process::ExitCode;
 
@@ -18,6 +18,18 @@ static GLOBAL: kiro_infra::arena::Arena = kiro_infra::arena::Arena::new(32 << 20
 
 fn main() -> ExitCode {
     kiro_infra::trace::mark(format_args!("main"));
+    // synth, check and diff build or read templates and allocate 8-10 MiB; the kernel zeroing
+    // that memory on first touch was a sixth of a cold synth. Have it done now, on another
+    // core, before the arguments are even parsed (the first word decides; a usage error
+    // costs at most the other core's time).
+    let heavy = std::env::args_os()
+        .nth(1)
+        .is_some_and(|c| c == "synth" || c == "check" || c == "diff");
+    if heavy && kiro_infra::par::cores() > 1 {
+        let _ = std::thread::Builder::new()
+            .name("prefault".into())
+            .spawn(|| GLOBAL.prefault(PREFAULT));
+    }
     // clap exits 2 on a usage error, which the exit-code table gives to `diff
     // --detailed-exitcode`; bad arguments are bad input: 1, like every other.
     let cli = match Cli::try_parse() {
@@ -32,11 +44,6 @@ fn main() -> ExitCode {
         }
     };
     kiro_infra::trace::mark(format_args!("arguments read"));
-    if matches!(cli.command, Command::Synth(_) | Command::Check(_) | Command::Diff(_)) && kiro_infra::par::cores() > 1 {
-        // These build or read templates and allocate 8-10 MiB; the kernel zeroing that memory
-        // on first touch was a sixth of a cold synth. Have it done now, on another core.
-        std::thread::spawn(|| GLOBAL.prefault(PREFAULT));
-    }
     match kiro_infra::commands::run(cli) {
         Ok(exit) => {
             kiro_infra::trace::mark(format_args!(
