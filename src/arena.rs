@@ -182,13 +182,16 @@ impl Arena {
     pub fn prefault(&self, bytes: usize) {
         #[cfg(target_os = "linux")]
         if let Some(base) = self.region() {
-            // SAFETY: advice on our own mapping; POPULATE_WRITE does not change contents.
-            unsafe {
-                libc::madvise(
-                    base as *mut libc::c_void,
-                    bytes.min(self.size),
-                    libc::MADV_POPULATE_WRITE,
-                );
+            // A page at a time: the kernel holds the process's memory-map lock while it
+            // populates, and a thread that maps memory meanwhile (a new thread's stack) waits.
+            for offset in (0..bytes.min(self.size)).step_by(REGION_ALIGN) {
+                let len = REGION_ALIGN.min(self.size - offset);
+                // SAFETY: advice on our own mapping; POPULATE_WRITE does not change contents.
+                let failed =
+                    unsafe { libc::madvise((base + offset) as *mut libc::c_void, len, libc::MADV_POPULATE_WRITE) != 0 };
+                if failed {
+                    break;
+                }
             }
         }
         #[cfg(not(target_os = "linux"))]
