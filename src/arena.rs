@@ -5,20 +5,21 @@
 //! frees is freed at the end, when nothing would reuse it. A general allocator still pays for
 //! size classes and free lists on every call (5% of the instructions with mimalloc), and
 //! spreads the blocks over a page per size class and thread: 14 MiB of fresh memory, which the
-//! kernel zeroes a 2 MiB huge page at a time (0.1 ms each on our VM). Handing out one region in
-//! order touches only what is allocated. Each thread claims the region 256 KiB at a time and
-//! hands out its own chunk, so the threads share one atomic operation per chunk rather than
-//! per allocation (per allocation, the two threads of a synth lost 1 ms to it). The region
-//! is reserved, not committed
-//! (`MAP_NORESERVE`): an untouched part costs nothing, and a long run (a 5,000-resource
-//! `check`) spends it and goes on with mimalloc, reusing memory again; the most a run can leave
-//! unreused is the region's size.
+//! kernel zeroes a 2 MiB huge page at a time (~0.2 ms each on our VM). Handing out one region
+//! in order touches only what is allocated.
 //!
-//! The kernel still zeroes each 2 MiB page on first touch (~0.2 ms here): `prefault` has that
-//! done ahead, and the binary calls it on another core as a synth, check or diff starts.
+//! Each thread claims the region 256 KiB at a time and hands out its own chunk, so the threads
+//! share one atomic operation per chunk rather than per allocation (per allocation, the two
+//! threads of a synth lost 1 ms to contention). The region is reserved, not committed
+//! (`MAP_NORESERVE`): an untouched part costs nothing, and a long run (a 5,000-resource
+//! `check`) spends it and goes on with mimalloc, reusing memory again; the most a run can
+//! leave unreused is the region's size.
+//!
+//! The kernel still zeroes each page on first touch: [`Arena::prefault`] has that done ahead,
+//! and the binary calls it on another core as a synth, check or diff starts.
 //!
 //! Only the `kiro-infra` executable installs it (`src/main.rs`); the library and its tests use
-//! whatever allocator their host has. Not on Unix: mimalloc only.
+//! whatever allocator their host has. Outside Unix there is no region: mimalloc only.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;

@@ -5,14 +5,14 @@ use kiro_infra::cli::Cli;
 use kiro_infra::error::Exit;
 use std::process::ExitCode;
 
-/// The first 32 MiB allocated come from one region handed out in order, then mimalloc (see
-/// `kiro_infra::arena`): a cold synth allocates ~11 MB. glibc's malloc spent a quarter of
-/// synth's time (see the README's "Speed").
 /// How much of the allocation region to have backed by memory from the start, on another core:
 /// what a synth of the default config claims (`KIRO_TRACE=1` prints it at exit), rounded up to
 /// whole 2 MiB pages.
 const PREFAULT: usize = 10 << 20;
 
+/// The first 32 MiB allocated come from one region handed out in order, then mimalloc (see
+/// `kiro_infra::arena`): a cold synth allocates ~11 MB. glibc's malloc spent a quarter of
+/// synth's time (see the README's "Speed").
 #[global_allocator]
 static GLOBAL: kiro_infra::arena::Arena = kiro_infra::arena::Arena::new(32 << 20);
 
