@@ -130,7 +130,7 @@ impl Rx {
     }
 
     /// The regex, when its source is surely valid without asking the full engine: the small
-    /// matcher of [`ascii`] parses only a subset of the syntax, all of which fancy-regex
+    /// matcher of `regex::ascii` parses only a subset of the syntax, all of which fancy-regex
     /// accepts (a test checks). The parsed program is kept for the first match.
     pub fn if_surely_valid(source: &str) -> Option<Rx> {
         let rx = Rx::new(source);

@@ -231,7 +231,7 @@ pub fn load_path(path: &Path) -> Result<Vec<LoadedRules>, RulesError> {
 }
 
 /// One of [`BUILTIN_RULES`] (named `builtin:<file>`), from its pre-parsed form when that was
-/// made from this source ([`PRECOMPILED`]), else parsed.
+/// made from this source (`PRECOMPILED`, `rules/builtin.postcard`), else parsed.
 ///
 /// # Errors
 /// As [`load_source`] (a test keeps the built-in rules parsing).
