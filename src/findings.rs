@@ -130,17 +130,35 @@ pub fn pointer_of(steps: &[PathStep<'_>]) -> String {
     for step in steps {
         match step {
             PathStep::Key(k) => push_pointer_segment(&mut pointer, k),
-            PathStep::Index(i) => {
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-            }
+            PathStep::Index(i) => push_pointer_index(&mut pointer, *i),
         }
     }
     pointer
 }
 
+/// Appends `/` and the decimal digits of `index` (a pointer's array step), without the
+/// formatting machinery: template walks write one for every array item they pass.
+pub fn push_pointer_index(pointer: &mut String, index: usize) {
+    pointer.push('/');
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = index;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        pointer.push(char::from(d));
+    }
+}
+
 pub(crate) fn push_pointer_token(out: &mut String, token: &str) {
-    if !token.contains(['~', '/']) {
+    // Bytes, not chars: `~` and `/` are ASCII, and most keys have neither.
+    if !token.bytes().any(|b| b == b'~' || b == b'/') {
         out.push_str(token);
         return;
     }
@@ -176,5 +194,17 @@ mod tests {
     fn pointer_tokens_round_trip() {
         let raw = "a/b~c";
         assert_eq!(unescape_pointer_token(&escape_pointer_token(raw)), raw);
+        let mut out = String::new();
+        push_pointer_token(&mut out, "é~/x");
+        assert_eq!(out, "é~0~1x");
+    }
+
+    #[test]
+    fn pointer_indexes_are_decimal() {
+        for i in [0, 7, 10, 99, 100, 1_234_567, usize::MAX] {
+            let mut out = String::from("/L");
+            push_pointer_index(&mut out, i);
+            assert_eq!(out, format!("/L/{i}"));
+        }
     }
 }

@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::findings::push_pointer_segment;
-use std::fmt::Write as _;
 
 /// Deepest data document accepted by the evaluator.
 pub const MAX_DATA_DEPTH: usize = 256;
@@ -70,7 +69,7 @@ fn conv<'d>(v: &'d Value, path: &mut String, depth: usize) -> Option<Node<'d>> {
         Value::Array(a) => {
             let mut list = Vec::with_capacity(a.len());
             for (i, e) in a.iter().enumerate() {
-                let _ = write!(path, "/{i}");
+                crate::findings::push_pointer_index(path, i);
                 list.push(conv(e, path, depth.checked_sub(1)?)?);
                 path.truncate(len);
             }

@@ -8,7 +8,6 @@ use serde_json::{Map, Value};
 
 use super::schema::schema_for;
 use crate::findings::{Finding, Source, push_pointer_segment};
-use std::fmt::Write as _;
 
 /// The pseudo parameters `Ref` and `Fn::Sub` accept.
 pub const PSEUDO_PARAMETERS: &[&str] = &[
@@ -112,7 +111,7 @@ fn walk(stack: &str, names: &Names<'_>, value: &Value, pointer: &mut String, out
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 if item.is_array() || item.is_object() {
-                    let _ = write!(pointer, "/{i}");
+                    crate::findings::push_pointer_index(pointer, i);
                     walk(stack, names, item, pointer, out);
                     pointer.truncate(len);
                 }
