@@ -212,8 +212,9 @@ Resources:
         }
 
         #[test]
-        fn never_panics(text in "[ a-z:#'\"\n-]{0,200}", path in proptest::collection::vec("[a-z0-9]{1,3}", 0..4)) {
+        fn never_panics(text in "[ a-z:#'\"\n-é~/]{0,200}", path in proptest::collection::vec("[a-z0-9]{1,3}", 0..4)) {
             let _ = line_of(&text, &path);
+            let _ = pointer_lines(&text);
         }
     }
 }
