@@ -156,7 +156,7 @@ pub fn push_pointer_index(pointer: &mut String, index: usize) {
     }
 }
 
-pub(crate) fn push_pointer_token(out: &mut String, token: &str) {
+fn push_pointer_token(out: &mut String, token: &str) {
     // Bytes, not chars: `~` and `/` are ASCII, and most keys have neither.
     if !token.bytes().any(|b| b == b'~' || b == b'/') {
         out.push_str(token);

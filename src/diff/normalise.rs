@@ -218,8 +218,7 @@ pub fn collect_references(value: &Value, path: &mut String, out: &mut Vec<(Strin
             }
             for (k, v) in map {
                 let len = path.len();
-                path.push('/');
-                path.push_str(&crate::findings::escape_pointer_token(k));
+                crate::findings::push_pointer_segment(path, k);
                 collect_references(v, path, out);
                 path.truncate(len);
             }
@@ -227,8 +226,7 @@ pub fn collect_references(value: &Value, path: &mut String, out: &mut Vec<(Strin
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
                 let len = path.len();
-                path.push('/');
-                path.push_str(&i.to_string());
+                crate::findings::push_pointer_index(path, i);
                 collect_references(v, path, out);
                 path.truncate(len);
             }

@@ -4,7 +4,7 @@
 
 use super::normalise::{self, canonical, iam_set_like, parse_json_string};
 use super::{ChangeKind, Hidden, PropertyChange};
-use crate::findings::escape_pointer_token;
+use crate::findings::{push_pointer_index, push_pointer_segment};
 use serde_json::{Map, Value};
 
 /// Which arrays are set-like, besides the IAM ones every document has.
@@ -364,14 +364,8 @@ impl Walker<'_> {
         for seg in &self.path {
             let target = json_path.as_mut().unwrap_or(&mut path);
             match seg {
-                Seg::Key(k) => {
-                    target.push('/');
-                    target.push_str(&escape_pointer_token(k));
-                }
-                Seg::Index(i) => {
-                    target.push('/');
-                    target.push_str(&i.to_string());
-                }
+                Seg::Key(k) => push_pointer_segment(target, k),
+                Seg::Index(i) => push_pointer_index(target, *i),
                 Seg::Json => {
                     if json_path.is_none() {
                         json_path = Some(String::new());
