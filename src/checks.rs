@@ -212,17 +212,17 @@ fn run_pipeline<P>(
     prepare: impl FnOnce(&[String], &[&SynthesizedStack]) -> P,
 ) -> Result<(Synthesis, Vec<TemplateCheck>, RuleSet, P), crate::error::Error> {
     let work = Pipeline::default();
-    let built = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("rules".into())
-            .spawn_scoped(scope, || {
-                crate::trace::mark(format_args!("rules thread running"));
+    let built = crate::par::scope(|scope| {
+        scope
+            .spawn(|| {
+                crate::trace::mark(format_args!("rules job running"));
                 work.parse();
                 work.check(Kind::Rules);
             })
             .map_err(crate::error::Error::Thread)?;
         for _ in 2..crate::par::cores() {
-            scope.spawn(|| work.check(Kind::Structure));
+            // Optional help: this thread checks too.
+            let _ = scope.spawn(|| work.check(Kind::Structure));
         }
         // However this closure ends (a panic included), the workers waiting for checks are
         // released, so that the scope can join them.

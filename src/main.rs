@@ -25,10 +25,17 @@ fn main() -> ExitCode {
     let heavy = std::env::args_os()
         .nth(1)
         .is_some_and(|c| c == "synth" || c == "check" || c == "diff");
-    if heavy && kiro_infra::par::cores() > 1 {
-        let _ = std::thread::Builder::new()
-            .name("prefault".into())
-            .spawn(|| GLOBAL.prefault(PREFAULT));
+    let cores = kiro_infra::par::cores();
+    if heavy && cores > 1 {
+        let _ = std::thread::Builder::new().name("prefault".into()).spawn(move || {
+            // The workers the run will want first: a thread started while the kernel
+            // populates memory waits for it (see `kiro_infra::par`). Failing here only means
+            // they start later.
+            let _ = kiro_infra::par::warm_up(cores - 1);
+            kiro_infra::trace::mark(format_args!("workers started"));
+            GLOBAL.prefault(PREFAULT);
+            kiro_infra::trace::mark(format_args!("prefaulted"));
+        });
     }
     // clap exits 2 on a usage error, which the exit-code table gives to `diff
     // --detailed-exitcode`; bad arguments are bad input: 1, like every other.

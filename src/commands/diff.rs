@@ -32,7 +32,7 @@ impl SchemaFacts for VendoredFacts {
 pub fn run(args: &DiffArgs) -> Result<Exit, Error> {
     // A baseline directory is read and parsed on another thread while the stacks are built.
     let against = args.against.clone().unwrap_or_else(|| PathBuf::from("templates"));
-    let (built, preloaded) = std::thread::scope(|s| {
+    let (built, preloaded) = crate::par::scope(|s| {
         let preload = (!args.deployed && against.is_dir()).then(|| s.spawn(|| baseline::load_dir(&against)));
         let built = config::load(args.config.config.as_deref())
             .map_err(Error::from)
@@ -40,7 +40,9 @@ pub fn run(args: &DiffArgs) -> Result<Exit, Error> {
                 let synthesis = synth::synthesize(&config, &args.envs)?;
                 Ok((config, synthesis))
             });
-        let preloaded = preload.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        // No thread to spare: read it here, after building.
+        let preloaded =
+            preload.map(|spawned| spawned.map_or_else(|_| baseline::load_dir(&against), crate::par::Handle::join));
         (built, preloaded)
     });
     let (config, synthesis) = built?;
