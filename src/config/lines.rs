@@ -13,16 +13,32 @@ struct Frame {
     items: usize,
 }
 
-/// The 1-based line where the value at `path` (e.g. `["environments", "test", "alarms"]` or
-/// `["Resources", "Role", "Properties", "Policies", "0"]`) is written, or the deepest ancestor
-/// found. `None` if not even the first segment is found. For many paths of one text, index it
-/// once with [`pointer_lines`].
-pub fn line_of(text: &str, path: &[String]) -> Option<usize> {
-    let mut pointer = String::new();
-    for segment in path {
-        crate::findings::push_pointer_segment(&mut pointer, segment);
+/// A YAML text whose key paths are indexed once, on the first line asked for: a file with
+/// many problems is scanned once, not once per problem.
+#[derive(Debug)]
+pub struct Source<'t> {
+    text: &'t str,
+    lines: std::sync::OnceLock<IndexMap<String, usize>>,
+}
+
+impl<'t> Source<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Source {
+            text,
+            lines: std::sync::OnceLock::new(),
+        }
     }
-    crate::render::line_of(&pointer_lines(text), &pointer)
+
+    /// The 1-based line where the value at `path` (e.g. `["environments", "test", "alarms"]`
+    /// or `["Resources", "Role", "Properties", "Policies", "0"]`) is written, or the deepest
+    /// ancestor found. `None` if not even the first segment is found.
+    pub fn line_of<S: AsRef<str>>(&self, path: &[S]) -> Option<usize> {
+        let mut pointer = String::new();
+        for segment in path {
+            crate::findings::push_pointer_segment(&mut pointer, segment.as_ref());
+        }
+        crate::render::line_of(self.lines.get_or_init(|| pointer_lines(self.text)), &pointer)
+    }
 }
 
 /// Every key path of a YAML text, as a JSON pointer (`/Resources/Role/Properties/Policies/0`),
@@ -124,6 +140,10 @@ fn mapping_key(content: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line_of(text: &str, path: &[String]) -> Option<usize> {
+        Source::new(text).line_of(path)
+    }
 
     fn p(parts: &[&str]) -> Vec<String> {
         parts.iter().map(|s| s.to_string()).collect()

@@ -1,7 +1,7 @@
 //! Loading: embedded defaults <- config file, checked against the JSON Schema, then merged and
 //! checked for meaning. Every problem is collected, so a user fixes them all in one go.
 
-use super::lines::line_of;
+use super::lines::Source;
 use super::{BUILTIN_ENVIRONMENTS, Config, DEFAULT_FILE, EnvConfig, LOG_RETENTION_DAYS, json_schema};
 use crate::model::naming::Naming;
 use indexmap::IndexMap;
@@ -124,11 +124,14 @@ pub fn load_str(text: Option<&str>, file: Option<&str>) -> Result<Config, Config
         None => Value::Object(Map::new()),
         Some(text) => parse_yaml(text, &file_name)?,
     };
+    // Problems look their lines up in one index of the text.
+    let source = text.map(Source::new);
+    let text = source.as_ref();
 
     // Without a file there is nothing to check against the schema (the embedded defaults are
     // checked by their own test), and compiling the schema is most of a load's time.
     let mut problems = match text {
-        Some(text) => schema_problems(&user, text),
+        Some(source) => schema_problems(&user, source),
         None => Vec::new(),
     };
     if !problems.is_empty() {
@@ -243,7 +246,7 @@ fn sort_problems(problems: &mut Vec<ConfigProblem>) {
 }
 
 fn problem(
-    text: Option<&str>,
+    text: Option<&Source<'_>>,
     path: &[&str],
     message: String,
     found: Option<String>,
@@ -252,7 +255,7 @@ fn problem(
     let segments: Vec<String> = path.iter().map(|s| s.to_string()).collect();
     ConfigProblem {
         path: segments.join("."),
-        line: text.and_then(|t| line_of(t, &segments)),
+        line: text.and_then(|t| t.line_of(&segments)),
         message,
         found,
         expected,
@@ -304,7 +307,7 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
     None
 }
 
-fn schema_problems(user: &Value, text: &str) -> Vec<ConfigProblem> {
+fn schema_problems(user: &Value, text: &Source<'_>) -> Vec<ConfigProblem> {
     let schema = json_schema();
     let validator = match jsonschema::draft202012::new(&schema) {
         Ok(v) => v,
@@ -446,7 +449,7 @@ fn closest(key: &str, known: &[String]) -> Option<String> {
         .map(|(_, k)| k.clone())
 }
 
-fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&str>) -> Vec<ConfigProblem> {
+fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&Source<'_>>) -> Vec<ConfigProblem> {
     let mut out = Vec::new();
     fn join<'a>(name: &'a str, path: &[&'a str]) -> Vec<&'a str> {
         let mut v = vec!["environments", name];
@@ -547,12 +550,12 @@ fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&str>) -> Vec<Con
         // Point at where the prefix is written: the environment's own, the shared defaults, or
         // (prefix not set in the file) the environment's name.
         let set_here = text.is_some_and(|t| {
-            line_of(t, &["environments".into(), name.into(), "prefix".into()])
-                .is_some_and(|l| line_of(t, &["environments".into(), name.into()]) != Some(l))
+            t.line_of(&["environments", name, "prefix"])
+                .is_some_and(|l| t.line_of(&["environments", name]) != Some(l))
         });
         let in_defaults = text.is_some_and(|t| {
-            line_of(t, &["defaults".into(), "prefix".into()])
-                .is_some_and(|l| line_of(t, &["defaults".into()]) != Some(l))
+            t.line_of(&["defaults", "prefix"])
+                .is_some_and(|l| t.line_of(&["defaults"]) != Some(l))
         });
         let path: Vec<&str> = if set_here {
             at(&["prefix"])
@@ -626,10 +629,10 @@ mod tests {
         }
         let user = serde_json::json!({ "environments": environments });
         let text = serde_json::to_string(&user).unwrap_or_default();
-        assert_eq!(schema_problems(&user, &text), vec![]);
+        assert_eq!(schema_problems(&user, &Source::new(&text)), vec![]);
         // ... and the check is not vacuous.
         let bad = serde_json::json!({ "environments": { "test": { "alarms": { "failures_per_hour": "x" } } } });
-        assert!(!schema_problems(&bad, "").is_empty());
+        assert!(!schema_problems(&bad, &Source::new("")).is_empty());
     }
 
     #[test]
@@ -657,5 +660,27 @@ mod tests {
             "{:?}",
             problems[1]
         );
+    }
+
+    #[test]
+    fn thousands_of_problems_each_get_their_own_line() {
+        // One index of the file serves every problem (it used to be one scan per problem).
+        let mut text = String::from("environments:\n  test:\n");
+        for i in 0..3000 {
+            text.push_str(&format!("    key{i}: 1\n"));
+        }
+        let err = load_str(Some(&text), Some("k.yaml")).unwrap_err();
+        let ConfigError::Invalid { problems, .. } = err else {
+            panic!("{err}")
+        };
+        assert_eq!(problems.len(), 3000);
+        for problem in &problems {
+            let i: usize = problem
+                .path
+                .trim_start_matches("environments.test.key")
+                .parse()
+                .expect("a key's path");
+            assert_eq!(problem.line, Some(i + 3), "{problem:?}");
+        }
     }
 }
