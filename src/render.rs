@@ -231,6 +231,16 @@ pub fn line_of(lines: &IndexMap<String, usize>, pointer: &str) -> Option<usize> 
 /// value (or, inside an object, its key) starts. Malformed text yields what was indexed before
 /// the problem; nesting deeper than 256 levels is not indexed (no stack overflow on any input).
 pub fn pointer_lines(text: &str) -> IndexMap<String, usize> {
+    pointer_positions(text)
+        .into_iter()
+        .map(|(pointer, (line, _))| (pointer, line))
+        .collect()
+}
+
+/// [`pointer_lines`] with each position's byte offset too: `(line, offset)`, the offset of the
+/// key's opening quote inside an object, else of the value's first byte. Gives a finding on a
+/// minified template (one long line) its column.
+pub fn pointer_positions(text: &str) -> IndexMap<String, (usize, usize)> {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         pos: 0,
@@ -246,7 +256,8 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     line: usize,
-    out: IndexMap<String, usize>,
+    /// (line, byte offset) of each pointer.
+    out: IndexMap<String, (usize, usize)>,
 }
 
 impl Scanner<'_> {
@@ -288,7 +299,7 @@ impl Scanner<'_> {
         if depth > 256 {
             return None;
         }
-        self.out.entry(pointer.clone()).or_insert(self.line);
+        self.out.entry(pointer.clone()).or_insert((self.line, self.pos));
         match self.peek()? {
             b'{' => {
                 self.pos += 1;
@@ -302,10 +313,10 @@ impl Scanner<'_> {
                     if self.peek()? != b'"' {
                         return None;
                     }
-                    let key_line = self.line;
+                    let key_at = (self.line, self.pos);
                     let key = self.string()?;
                     let child = format!("{pointer}/{}", crate::findings::escape_pointer_token(&key));
-                    self.out.insert(child.clone(), key_line);
+                    self.out.insert(child.clone(), key_at);
                     self.skip_ws();
                     if self.peek()? != b':' {
                         return None;

@@ -87,7 +87,7 @@ pub(crate) fn push(report: &mut CheckReport, file: String, check: TemplateCheck,
             .collect(),
         findings: check.findings,
         source,
-        line_starts: Default::default(),
+        index: Default::default(),
     });
 }
 

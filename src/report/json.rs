@@ -71,7 +71,7 @@ pub(crate) fn finding(t: &TemplateReport, f: &Finding) -> Value {
         "pointer": f.pointer,
         "property": property_path(&f.pointer),
         "line": f.line,
-        "column": f.line.and_then(|l| t.column(l)),
+        "column": t.column_of(f),
         "message": f.message,
         "expected": f.expected,
         "actual": f.actual,

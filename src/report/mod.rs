@@ -36,26 +36,33 @@ pub struct TemplateReport {
     pub rules: Vec<RuleOutcome>,
     /// Schema, limit and cross-stack findings (with line numbers), in check order.
     pub findings: Vec<Finding>,
-    /// The template text as checked, when known: gives SARIF its columns and text output an excerpt.
+    /// The template text as checked, when known: gives findings their columns and text output
+    /// an excerpt.
     pub source: Option<String>,
-    /// Where each line of `source` starts, found on first use.
-    pub line_starts: LineStarts,
+    /// Where `source`'s lines and JSON values are, found on first use.
+    pub index: SourceIndex,
 }
 
-/// Byte offsets where the lines of a [`TemplateReport`]'s source start, found on first use: a
-/// report of thousands of findings asks for thousands of lines, and scanning the text for each
-/// made such a report take seconds. Derived from `source`, so never part of a report's
-/// equality.
+/// Where the lines of a [`TemplateReport`]'s source start, and (JSON) where each value is, both
+/// found on first use: a report of thousands of findings asks for thousands of lines, and
+/// scanning the text for each made such a report take seconds. Derived from `source`, so never
+/// part of a report's equality.
 #[derive(Debug, Clone, Default)]
-pub struct LineStarts(OnceLock<Vec<usize>>);
+pub struct SourceIndex {
+    line_starts: OnceLock<Vec<usize>>,
+    /// JSON pointer -> (line, byte offset); empty for a source that is not JSON.
+    positions: OnceLock<indexmap::IndexMap<String, (usize, usize)>>,
+    /// Whether the source is all ASCII (then a column is a byte count).
+    ascii: OnceLock<bool>,
+}
 
-impl PartialEq for LineStarts {
-    fn eq(&self, _: &LineStarts) -> bool {
+impl PartialEq for SourceIndex {
+    fn eq(&self, _: &SourceIndex) -> bool {
         true
     }
 }
 
-impl Eq for LineStarts {}
+impl Eq for SourceIndex {}
 
 /// One rule on one template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,11 +165,60 @@ impl TemplateReport {
         Some(indent + 1)
     }
 
-    /// The source line `line` (1-based), without its line ending, when known: the `line`-th
-    /// item of `source.lines()`, found without scanning the text again.
-    pub fn source_line(&self, line: usize) -> Option<&str> {
+    /// 1-based column (in characters) of `finding` on its line: in a JSON source, where its
+    /// property's key (or value) starts, found as its line was (the pointer, or its nearest
+    /// ancestor that is written); else where the line's content starts. On a minified
+    /// template, all one line, that is the difference between pointing at the value and at
+    /// the file's first character.
+    pub fn column_of(&self, finding: &Finding) -> Option<usize> {
+        let line = finding.line?;
+        self.pointer_column(&finding.pointer, line)
+            .or_else(|| self.column(line))
+    }
+
+    fn pointer_column(&self, pointer: &str, line: usize) -> Option<usize> {
         let text = self.source.as_deref()?;
-        let starts = self.line_starts.0.get_or_init(|| {
+        let positions = self.index.positions.get_or_init(|| {
+            if text.trim_start().starts_with(['{', '[']) {
+                crate::render::pointer_positions(text)
+            } else {
+                indexmap::IndexMap::new()
+            }
+        });
+        let mut p = pointer;
+        let (at_line, offset) = loop {
+            if let Some(&position) = positions.get(p) {
+                break position;
+            }
+            p = &p[..p.rfind('/')?];
+        };
+        if at_line != line {
+            return None;
+        }
+        let start = *self.line_starts().get(line.checked_sub(1)?)?;
+        let before = text.get(start..offset)?;
+        // Counting characters on a long line (a minified template is one) for each finding
+        // would be slow; in an ASCII source a column is a byte count.
+        Some(
+            if self.is_ascii() {
+                before.len()
+            } else {
+                before.chars().count()
+            } + 1,
+        )
+    }
+
+    /// Whether the source is all ASCII (checked once).
+    pub(crate) fn is_ascii(&self) -> bool {
+        *self
+            .index
+            .ascii
+            .get_or_init(|| self.source.as_deref().is_some_and(str::is_ascii))
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        let text = self.source.as_deref().unwrap_or_default();
+        self.index.line_starts.get_or_init(|| {
             std::iter::once(0)
                 .chain(
                     text.bytes()
@@ -171,7 +227,14 @@ impl TemplateReport {
                         .map(|(i, _)| i + 1),
                 )
                 .collect()
-        });
+        })
+    }
+
+    /// The source line `line` (1-based), without its line ending, when known: the `line`-th
+    /// item of `source.lines()`, found without scanning the text again.
+    pub fn source_line(&self, line: usize) -> Option<&str> {
+        let text = self.source.as_deref()?;
+        let starts = self.line_starts();
         let start = *starts.get(line.checked_sub(1)?)?;
         if start >= text.len() {
             return None;

@@ -99,7 +99,7 @@ fn result(t: &TemplateReport, f: &Finding, rule: &str, index: usize) -> Value {
     }
     let mut physical = json!({"artifactLocation": {"uri": uri_reference(&t.file)}});
     if let Some(line) = f.line.filter(|l| *l > 0) {
-        physical["region"] = json!({"startLine": line, "startColumn": t.column(line).unwrap_or(1)});
+        physical["region"] = json!({"startLine": line, "startColumn": t.column_of(f).unwrap_or(1)});
     }
     let mut location = json!({"physicalLocation": physical});
     if let Some(id) = &f.logical_id {

@@ -146,7 +146,7 @@ pub(crate) fn sample() -> CheckReport {
                 ],
                 findings: vec![schema, limit],
                 source: Some(CORE_SOURCE.into()),
-                line_starts: Default::default(),
+                index: Default::default(),
             },
             TemplateReport {
                 file: "templates/test/KiroPipelineTest.template.json".into(),
@@ -168,7 +168,7 @@ pub(crate) fn sample() -> CheckReport {
                 ],
                 findings: vec![],
                 source: None,
-                line_starts: Default::default(),
+                index: Default::default(),
             },
         ],
         suppressions: vec![Suppression {
@@ -207,7 +207,7 @@ fn tricky() -> CheckReport {
             rules: vec![outcome("RULE_<&>", "rules/we\"ird.guard", RuleStatus::Fail, vec![f])],
             findings: vec![schema],
             source: Some("{\n\t  \"Resources\": {}\n}\n".into()),
-            line_starts: Default::default(),
+            index: Default::default(),
         }],
         suppressions: vec![Suppression {
             file: "elsewhere.yaml".into(),
@@ -600,4 +600,83 @@ fn a_failed_rule_without_violations_is_still_reported() {
     assert_eq!(report.summary().fail, 3);
     let json: Value = serde_json::from_str(&render_json(&report)).unwrap_or_default();
     assert_eq!(json["templates"][1]["status"], "FAIL");
+}
+
+/// A minified template is one line: a finding's column is where its property is written, and
+/// the excerpt shows that place, in every format.
+#[test]
+fn a_finding_on_a_minified_template_points_at_its_property() {
+    let body: Vec<String> = (0..50)
+        .map(|i| format!("\"R{i}\": {{\"Type\": \"AWS::SNS::Topic\", \"Properties\": {{\"TopicName\": \"t{i}\"}}}}"))
+        .collect();
+    let text = format!("{{\"Resources\": {{{}}}}}", body.join(", "));
+    let resource = text.find("\"R40\"").expect("R40");
+    let key = resource + text[resource..].find("\"TopicName\"").expect("key");
+    let properties = resource + text[resource..].find("\"Properties\"").expect("Properties");
+    let mut f = Finding::new(Source::Schema, "Min", "/Resources/R40/Properties/TopicName", "bad");
+    f.line = Some(1);
+    // A property that is not written: its nearest written ancestor.
+    let mut missing = f.clone();
+    missing.pointer = "/Resources/R40/Properties/Missing".into();
+    let t = TemplateReport {
+        file: "min.json".into(),
+        stack: "Min".into(),
+        findings: vec![f.clone(), missing.clone()],
+        source: Some(text.clone()),
+        ..TemplateReport::default()
+    };
+    assert_eq!(t.column_of(&f), Some(key + 1));
+    assert_eq!(t.column_of(&missing), Some(properties + 1));
+    // Without a line, no column.
+    let mut unlined = f.clone();
+    unlined.line = None;
+    assert_eq!(t.column_of(&unlined), None);
+
+    let report = CheckReport {
+        templates: vec![t],
+        suppressions: vec![],
+    };
+    let out = render_text(&report, false);
+    assert!(out.contains(&format!("min.json:1:{}", key + 1)), "{out}");
+    let excerpt = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 | "))
+        .expect("an excerpt");
+    assert!(excerpt.contains("1 | … "), "{excerpt}");
+    assert!(excerpt.contains("\"TopicName\": \"t40\""), "{excerpt}");
+    let json: Value = serde_json::from_str(&render_json(&report)).expect("json");
+    assert_eq!(json["templates"][0]["findings"][0]["column"], key + 1);
+    let sarif: Value = serde_json::from_str(&render_sarif(&report)).expect("sarif");
+    let region = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"], key + 1, "{region}");
+}
+
+/// Columns count characters, not bytes, and a pretty-printed line with several keys (an inline
+/// tag) points at the right one.
+#[test]
+fn columns_count_characters_and_find_keys_inside_a_line() {
+    let text =
+        "{\n  \"Description\": \"café\", \"Resources\": {\"T\": {\"Tags\": [{\"Key\": \"A\", \"Value\": \"B\"}]}}\n}\n";
+    let mut f = Finding::new(Source::Schema, "S", "/Resources/T/Tags/0/Value", "bad");
+    f.line = Some(2);
+    let t = TemplateReport {
+        source: Some(text.into()),
+        ..TemplateReport::default()
+    };
+    let line = t.source_line(2).expect("line 2");
+    let byte = line.find("\"Value\"").expect("Value");
+    assert_eq!(t.column_of(&f), Some(line[..byte].chars().count() + 1));
+    assert_ne!(
+        line[..byte].chars().count(),
+        byte,
+        "the line has a two-byte character before"
+    );
+    // A YAML source has no JSON positions: the line's content start.
+    let yaml = TemplateReport {
+        source: Some("Resources:\n  T:\n    Type: X\n".into()),
+        ..TemplateReport::default()
+    };
+    let mut g = Finding::new(Source::Schema, "S", "/Resources/T/Type", "bad");
+    g.line = Some(3);
+    assert_eq!(yaml.column_of(&g), Some(5));
 }

@@ -166,8 +166,9 @@ fn template_line(out: &mut String, style: &Style, t: &TemplateReport) {
 
 fn detail(out: &mut String, style: &Style, t: &TemplateReport, head: &str, f: &Finding) {
     let _ = writeln!(out, "{head}");
+    let column = t.column_of(f);
     let at = match f.line {
-        Some(line) => match t.column(line) {
+        Some(line) => match column {
             Some(col) => format!("{}:{line}:{col}", t.file),
             None => format!("{}:{line}", t.file),
         },
@@ -196,7 +197,11 @@ fn detail(out: &mut String, style: &Style, t: &TemplateReport, head: &str, f: &F
     if let Some(line) = f.line
         && let Some(src) = t.source_line(line)
     {
-        let _ = writeln!(out, "  {}", style.dim(&format!("{line:>5} | {}", clean(&excerpt(src)))));
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.dim(&format!("{line:>5} | {}", clean(&excerpt(src, column, t.is_ascii()))))
+        );
     }
 }
 
@@ -213,12 +218,37 @@ fn field(out: &mut String, name: &str, value: &str) {
 /// is one line, and every finding would print all of it.
 const EXCERPT_CHARS: usize = 160;
 
+/// How many characters of context an excerpt keeps before a finding's column far into a line.
+const EXCERPT_LEAD: usize = 40;
+
 /// The source line as shown under a finding: trimmed, cut after [`EXCERPT_CHARS`] with " …".
-fn excerpt(line: &str) -> Cow<'_, str> {
+/// When the finding's column (1-based, in the untrimmed line) is past the first half of that,
+/// as on a minified template, the excerpt starts [`EXCERPT_LEAD`] characters before it, with
+/// "… " in front.
+fn excerpt(line: &str, column: Option<usize>, ascii: bool) -> Cow<'_, str> {
+    let indent = line.chars().take_while(|c| c.is_whitespace()).count();
     let line = line.trim();
+    let at = column.map_or(0, |c| c.saturating_sub(1).saturating_sub(indent));
+    let (line, lead) = if at > EXCERPT_CHARS / 2 {
+        let skip = at - EXCERPT_LEAD;
+        // The byte where character `skip` starts: in ASCII text, `skip` (a minified
+        // template's line can be megabytes long, and there are findings all along it).
+        let from = if ascii {
+            (skip < line.len()).then_some(skip)
+        } else {
+            line.char_indices().nth(skip).map(|(i, _)| i)
+        };
+        match from {
+            Some(from) => (&line[from..], "… "),
+            None => (line, ""),
+        }
+    } else {
+        (line, "")
+    };
     match line.char_indices().nth(EXCERPT_CHARS) {
-        Some((cut, _)) => Cow::Owned(format!("{} …", &line[..cut])),
-        None => Cow::Borrowed(line),
+        Some((cut, _)) => Cow::Owned(format!("{lead}{} …", &line[..cut])),
+        None if lead.is_empty() => Cow::Borrowed(line),
+        None => Cow::Owned(format!("{lead}{line}")),
     }
 }
 
