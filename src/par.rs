@@ -279,23 +279,21 @@ impl<'env> Scope<'env> {
         let state = Arc::clone(&self.state);
         *self.state.pending.lock().unwrap_or_else(PoisonError::into_inner) += 1;
         let run = move || {
-            let outcome = match catch_unwind(AssertUnwindSafe(job)) {
-                Ok(value) => Some(value),
-                Err(panic) => {
-                    state
-                        .panic
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .get_or_insert(panic);
-                    None
-                }
+            let record = |panic| {
+                state
+                    .panic
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get_or_insert(panic);
             };
+            let outcome = catch_unwind(AssertUnwindSafe(job)).map_err(record).ok();
             *theirs.result.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
             theirs.ready.notify_all();
             // Nothing borrowed from `'env` may be left once the scope sees this job finished:
-            // the job was consumed above, its result is the packet's (freed here or by the
-            // handle, which the scope outlives).
-            drop(theirs);
+            // the job was consumed above, its result is the packet's (freed here, when the
+            // handle is gone, or by the handle, which the scope outlives). A result whose drop
+            // panics must not take the worker down with it (the scope would wait forever).
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(theirs))).map_err(record);
             state
         };
         let run: Box<dyn FnOnce() -> Arc<ScopeState> + Send + 'env> = Box::new(run);
@@ -454,6 +452,27 @@ mod tests {
         assert_eq!(finished.load(Ordering::Relaxed), 2);
         // The pool still works afterwards.
         assert_eq!(scope(|s| s.spawn(|| 7).expect("worker").join()), 7);
+    }
+
+    #[test]
+    fn a_result_whose_drop_panics_does_not_stop_the_scope_or_the_worker() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                std::panic::panic_any("drop failed");
+            }
+        }
+        static OWN: Pool = Pool::new();
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            OWN.scope(|s| {
+                // The handle is dropped at once: the worker drops the result.
+                drop(s.spawn(|| Bomb).expect("worker"));
+            })
+        }));
+        assert_eq!(caught.expect_err("panic").downcast_ref::<&str>(), Some(&"drop failed"));
+        assert_eq!(OWN.scope(|s| s.spawn(|| 5).expect("worker").join()), 5);
+        let state = OWN.lock();
+        assert_eq!((state.workers, state.busy), (1, 0), "the same worker, free again");
     }
 
     #[test]
