@@ -16,14 +16,14 @@ struct Frame {
 /// A YAML text whose key paths are indexed once, on the first line asked for: a file with
 /// many problems is scanned once, not once per problem.
 #[derive(Debug)]
-pub struct Source<'t> {
+pub struct YamlText<'t> {
     text: &'t str,
     lines: std::sync::OnceLock<IndexMap<String, usize>>,
 }
 
-impl<'t> Source<'t> {
+impl<'t> YamlText<'t> {
     pub fn new(text: &'t str) -> Self {
-        Source {
+        YamlText {
             text,
             lines: std::sync::OnceLock::new(),
         }
@@ -142,7 +142,7 @@ mod tests {
     use super::*;
 
     fn line_of(text: &str, path: &[String]) -> Option<usize> {
-        Source::new(text).line_of(path)
+        YamlText::new(text).line_of(path)
     }
 
     fn p(parts: &[&str]) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Loading: embedded defaults <- config file, checked against the JSON Schema, then merged and
 //! checked for meaning. Every problem is collected, so a user fixes them all in one go.
 
-use super::lines::Source;
+use super::lines::YamlText;
 use super::{BUILTIN_ENVIRONMENTS, Config, DEFAULT_FILE, EnvConfig, LOG_RETENTION_DAYS, json_schema};
 use crate::model::naming::Naming;
 use indexmap::IndexMap;
@@ -125,7 +125,7 @@ pub fn load_str(text: Option<&str>, file: Option<&str>) -> Result<Config, Config
         Some(text) => parse_yaml(text, &file_name)?,
     };
     // Problems look their lines up in one index of the text.
-    let source = text.map(Source::new);
+    let source = text.map(YamlText::new);
     let text = source.as_ref();
 
     // Without a file there is nothing to check against the schema (the embedded defaults are
@@ -246,7 +246,7 @@ fn sort_problems(problems: &mut Vec<ConfigProblem>) {
 }
 
 fn problem(
-    text: Option<&Source<'_>>,
+    text: Option<&YamlText<'_>>,
     path: &[&str],
     message: String,
     found: Option<String>,
@@ -307,7 +307,7 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
     None
 }
 
-fn schema_problems(user: &Value, text: &Source<'_>) -> Vec<ConfigProblem> {
+fn schema_problems(user: &Value, text: &YamlText<'_>) -> Vec<ConfigProblem> {
     let schema = json_schema();
     let validator = match jsonschema::draft202012::new(&schema) {
         Ok(v) => v,
@@ -449,7 +449,7 @@ fn closest(key: &str, known: &[String]) -> Option<String> {
         .map(|(_, k)| k.clone())
 }
 
-fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&Source<'_>>) -> Vec<ConfigProblem> {
+fn semantic_problems(name: &str, env: &EnvConfig, text: Option<&YamlText<'_>>) -> Vec<ConfigProblem> {
     let mut out = Vec::new();
     fn join<'a>(name: &'a str, path: &[&'a str]) -> Vec<&'a str> {
         let mut v = vec!["environments", name];
@@ -629,10 +629,10 @@ mod tests {
         }
         let user = serde_json::json!({ "environments": environments });
         let text = serde_json::to_string(&user).unwrap_or_default();
-        assert_eq!(schema_problems(&user, &Source::new(&text)), vec![]);
+        assert_eq!(schema_problems(&user, &YamlText::new(&text)), vec![]);
         // ... and the check is not vacuous.
         let bad = serde_json::json!({ "environments": { "test": { "alarms": { "failures_per_hour": "x" } } } });
-        assert!(!schema_problems(&bad, &Source::new("")).is_empty());
+        assert!(!schema_problems(&bad, &YamlText::new("")).is_empty());
     }
 
     #[test]
