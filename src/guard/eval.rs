@@ -393,68 +393,116 @@ fn evaluate_root<'a>(
     Ok(Evaluation { rules: out })
 }
 
-/// A key's spellings by each of [`CONVERTERS`] (`all`, by converter), and the distinct ones
-/// that differ from the key, each with its first converter (`others`: a key missing from a map
-/// is looked up under these only, in converter order, as cfn-guard does).
+/// A key's spellings by cfn-guard's converters (cruet 0.14's camel, class, kebab, pascal, snake,
+/// title and train cases, in that order, as cfn-guard 3.2.1 uses them): a key missing from a
+/// map is looked up under each spelling in turn, and the converter that finds it is the only
+/// one tried for the keys below it.
 struct Variants {
-    all: Vec<String>,
-    others: Vec<(usize, String)>,
+    /// Each converter's spelling, by index in that order; the class slot is empty (see `class`).
+    all: [String; CONVERTERS],
+    /// The class spelling is the class-cased key with its last word made singular, and
+    /// cruet's singularization compiles some thirty regexes the first time (10 ms, more than a
+    /// whole synth): it is computed only for a map with a key it could be (see
+    /// [`Variants::class_may_be`]).
+    class_prefix: String,
+    class_last: String,
+    /// What a key must start with, and its length range in bytes, to be the class spelling
+    /// (`None`: any key may be; see [`Variants::class_may_be`]).
+    class_bounds: Option<(String, usize, usize)>,
+    class: std::cell::OnceCell<String>,
 }
 
-const CONVERTERS: &[fn(&str) -> String] = &[camel, pascal, kebab, pascal, snake, title, train];
+/// How many converters cfn-guard tries, and the class converter's place among them.
+const CONVERTERS: usize = 7;
+const CLASS: usize = 1;
 
-fn words(s: &str) -> Vec<String> {
-    let mut out = vec![];
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in s.chars() {
-        if c == '_' || c == '-' || c == ' ' {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
+impl Variants {
+    fn of(key: &str) -> Variants {
+        use cruet::case::{CamelOptions, to_case_camel_like};
+        // `cruet::to_class_case` up to its singularization.
+        let plural = to_case_camel_like(
+            key,
+            CamelOptions {
+                new_word: true,
+                last_char: ' ',
+                first_word: false,
+                injectable_char: ' ',
+                has_seperator: false,
+                inverted: false,
+                concat_num: true,
+            },
+        );
+        let (prefix, last) = plural.split_at(plural.rfind(char::is_uppercase).unwrap_or(0));
+        Variants {
+            class_bounds: Self::class_bounds(prefix, last),
+            all: [
+                cruet::to_camel_case(key),
+                String::new(),
+                cruet::to_kebab_case(key),
+                cruet::to_pascal_case(key),
+                cruet::to_snake_case(key),
+                cruet::to_title_case(key),
+                cruet::to_train_case(key),
+            ],
+            class_prefix: prefix.to_string(),
+            class_last: last.to_string(),
+            class: std::cell::OnceCell::new(),
         }
-        if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+    }
+
+    /// Converter `c`'s spelling, when it could name a key of `map` (the class spelling is
+    /// made only then).
+    fn spelling(&self, c: usize, map: &Val<'_>) -> Option<&str> {
+        if c != CLASS {
+            return self.all.get(c).map(String::as_str);
         }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        cur.push(c);
+        if self.class.get().is_none() && !self.class_may_be(map) {
+            return None;
+        }
+        Some(self.class.get_or_init(|| {
+            let last = &self.class_last;
+            let mut chars = last.chars();
+            let singular = match (chars.next(), chars.next()) {
+                // One character: no rule but `(\w*)s$` takes one, and that needs "s" (test).
+                (Some(c), None) if c != 's' => last.clone(),
+                (Some('s'), None) => String::new(),
+                _ => cruet::string::to_singular(last),
+            };
+            format!("{}{singular}", self.class_prefix)
+        }))
     }
-    if !cur.is_empty() {
-        out.push(cur);
+
+    /// Whether `map` has a key the class spelling could be, told without singularizing.
+    fn class_may_be(&self, map: &Val<'_>) -> bool {
+        let Some((head, min, max)) = &self.class_bounds else {
+            return true;
+        };
+        match &map.val {
+            GVal::Map(m) => m
+                .keys()
+                .any(|k| (*min..=*max).contains(&k.len()) && k.starts_with(head.as_str())),
+            _ => false,
+        }
     }
-    out
-}
-fn cap(w: &str) -> String {
-    let lower = w.to_lowercase();
-    let mut c = lower.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
+
+    /// The bounds [`Variants::class_may_be`] checks. The last word starts with a capital (the
+    /// split is at the last one) and cruet's rules are anchored at the end with lower-case
+    /// suffixes: the singular keeps the word's first character and all but its last five, and
+    /// is at most one character longer (tests check both on cruet's own rules). A word that
+    /// does not start with a capital, or of one character, gets no bounds.
+    fn class_bounds(prefix: &str, last: &str) -> Option<(String, usize, usize)> {
+        if !last.starts_with(char::is_uppercase) || last.chars().nth(1).is_none() {
+            return None;
+        }
+        let n = last.chars().count();
+        let keep = last
+            .char_indices()
+            .nth(n.saturating_sub(5).max(1))
+            .map_or(last.len(), |(i, _)| i);
+        let head = format!("{prefix}{}", &last[..keep]);
+        let min = head.len();
+        Some((head, min, prefix.len() + last.len() + 1))
     }
-}
-fn camel(s: &str) -> String {
-    words(s)
-        .iter()
-        .enumerate()
-        .map(|(i, w)| if i == 0 { w.to_lowercase() } else { cap(w) })
-        .collect()
-}
-fn pascal(s: &str) -> String {
-    words(s).iter().map(|w| cap(w)).collect()
-}
-fn kebab(s: &str) -> String {
-    words(s).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join("-")
-}
-fn snake(s: &str) -> String {
-    words(s).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join("_")
-}
-fn title(s: &str) -> String {
-    words(s).iter().map(|w| cap(w)).collect::<Vec<_>>().join(" ")
-}
-fn train(s: &str) -> String {
-    words(s).iter().map(|w| cap(w)).collect::<Vec<_>>().join("-")
 }
 
 /// A comparison's outcomes, most often one, kept inline.
@@ -1044,14 +1092,17 @@ impl<'a> Ev<'a> {
                 let variants = self.variants(k);
                 match conv {
                     Some(c) => {
-                        if let Some(v) = variants.all.get(c).and_then(|name| cur.get_key(name)) {
+                        if let Some(v) = variants.spelling(c, &cur).and_then(|name| cur.get_key(name)) {
                             return self.retrieve(idx + 1, q, v, rroot.clone(), scope, conv, out);
                         }
                     }
                     None => {
-                        for (c, name) in &variants.others {
-                            if let Some(v) = cur.get_key(name) {
-                                return self.retrieve(idx + 1, q, v, rroot.clone(), scope, Some(*c), out);
+                        for c in 0..CONVERTERS {
+                            if let Some(name) = variants.spelling(c, &cur)
+                                && name != k
+                                && let Some(v) = cur.get_key(name)
+                            {
+                                return self.retrieve(idx + 1, q, v, rroot.clone(), scope, Some(c), out);
                             }
                         }
                     }
@@ -1341,14 +1392,7 @@ impl<'a> Ev<'a> {
             if let Some(v) = cache.borrow().get(k) {
                 return Rc::clone(v);
             }
-            let all: Vec<String> = CONVERTERS.iter().map(|c| c(k)).collect();
-            let mut others: Vec<(usize, String)> = Vec::new();
-            for (c, name) in all.iter().enumerate() {
-                if name != k && !others.iter().any(|(_, seen)| seen == name) {
-                    others.push((c, name.clone()));
-                }
-            }
-            let v = Rc::new(Variants { all, others });
+            let v = Rc::new(Variants::of(k));
             cache.borrow_mut().insert(k.to_string(), Rc::clone(&v));
             v
         })
@@ -2082,6 +2126,106 @@ mod tests {
     use super::super::parse_rules;
     use super::*;
     use serde_json::json;
+
+    /// Every converter's spelling of `key` is cruet's, the class one (singular last word)
+    /// included whenever the map holds it: the bounds that spare the singularization never
+    /// hide a key cfn-guard would find.
+    fn spells_as_cruet(key: &str) {
+        let want = [
+            cruet::to_camel_case(key),
+            cruet::to_class_case(key),
+            cruet::to_kebab_case(key),
+            cruet::to_pascal_case(key),
+            cruet::to_snake_case(key),
+            cruet::to_title_case(key),
+            cruet::to_train_case(key),
+        ];
+        let mut m = crate::guard::value::GMap::default();
+        m.insert(std::borrow::Cow::Owned(want[CLASS].clone()), Node::lit(GVal::Null));
+        let map = Val::O(Rc::new(Node::lit(GVal::Map(m))));
+        let v = Variants::of(key);
+        for (c, spelling) in want.iter().enumerate() {
+            assert_eq!(v.spelling(c, &map), Some(spelling.as_str()), "{key:?}, converter {c}");
+        }
+    }
+
+    #[test]
+    fn key_spellings_are_cruets_as_cfn_guard_uses_them() {
+        for key in [
+            "!Ref",
+            "Fn::GetAtt",
+            "Tags",
+            "tags",
+            "KMSMasterKeyID",
+            "kms-master-key-id",
+            "bucket_name",
+            "SSEAlgorithm",
+            "Properties",
+            "Policies",
+            "Statuses",
+            "Aliases",
+            "Matrices",
+            "Indices",
+            "Vertices",
+            "Movies",
+            "Series",
+            "Quizzes",
+            "Databases",
+            "Analyses",
+            "Octopi",
+            "Viri",
+            "Buses",
+            "Shoes",
+            "Crises",
+            "Axes",
+            "Mice",
+            "Wolves",
+            "Knives",
+            "News",
+            "Heroes",
+            "Data",
+            "Media",
+            "Men",
+            "Oxen",
+            "S",
+            "s",
+            "A",
+            "ID",
+            "KeyID",
+            "x1Y2",
+            "ÉtéDays",
+            "",
+            "!!",
+            "123",
+        ] {
+            spells_as_cruet(key);
+        }
+        // One character: cruet's singular is the character, but "s" is "".
+        for c in ('a'..='z').chain('A'..='Z').chain('0'..='9') {
+            let want = if c == 's' { String::new() } else { c.to_string() };
+            assert_eq!(cruet::string::to_singular(&c.to_string()), want, "{c}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn key_spellings_are_cruets_on_generated_keys(
+            head in proptest::sample::select(vec!["", "Bucket", "kms", "Fn::", "!", "S3", "x"]),
+            sep in proptest::sample::select(vec!["", "_", "-", " ", "::", "."]),
+            stem in proptest::sample::select(vec![
+                "Tag", "tag", "Polic", "Matr", "Vert", "Ind", "Octop", "Vir", "Quiz", "Databas", "Analy",
+                "Mov", "Ser", "Bu", "Sho", "Cris", "Test", "Ali", "Stat", "Hive", "Tive", "Wol", "M",
+                "Wom", "Ox", "X", "Éta", "Ke", "ID", "Bas", "Diagno", "Parenthe", "Progno", "Synop", "The",
+            ]),
+            suffix in proptest::sample::select(vec![
+                "", "s", "ss", "news", "oes", "a", "ta", "ia", "ses", "sis", "ves", "lves", "ies",
+                "eries", "ovies", "xes", "ches", "shes", "ice", "us", "i", "es", "is", "en", "ices",
+                "zes", "zzes", "ts", "Ss",
+            ]),
+        ) {
+            spells_as_cruet(&format!("{head}{sep}{stem}{suffix}"));
+        }
+    }
 
     fn statuses(src: &str, data: serde_json::Value) -> Vec<(String, Status)> {
         let rules = match parse_rules(src, "t.guard") {
