@@ -11,23 +11,26 @@ use serde_json::Value;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+/// Every JSON pointer of a text with its (1-based line, byte offset): see [`pointer_positions`].
+pub type Positions = IndexMap<String, (usize, usize)>;
+
 /// A rendered template: its bytes, and where each JSON pointer starts (indexed on first use:
 /// only a finding needs a line, and most templates have none).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub text: String,
-    lines: OnceLock<IndexMap<String, usize>>,
+    positions: OnceLock<Positions>,
 }
 
 impl Rendered {
     /// The line of `pointer`, or of its nearest ancestor that has one.
     pub fn line_of(&self, pointer: &str) -> Option<usize> {
-        line_of(self.lines(), pointer)
+        line_of(self.positions(), pointer).map(|(line, _)| line)
     }
 
-    /// Every JSON pointer of the text and the 1-based line where it starts.
-    pub fn lines(&self) -> &IndexMap<String, usize> {
-        self.lines.get_or_init(|| pointer_lines(&self.text))
+    /// Every JSON pointer of the text and where it starts.
+    pub fn positions(&self) -> &Positions {
+        self.positions.get_or_init(|| pointer_positions(&self.text))
     }
 }
 
@@ -41,7 +44,7 @@ pub fn render(value: &Value) -> Rendered {
     text.push('\n');
     Rendered {
         text,
-        lines: OnceLock::new(),
+        positions: OnceLock::new(),
     }
 }
 
@@ -213,12 +216,13 @@ fn pad(out: &mut String, level: usize) {
     }
 }
 
-/// The line of `pointer` in an index, or of its nearest ancestor that has one.
-pub fn line_of(lines: &IndexMap<String, usize>, pointer: &str) -> Option<usize> {
+/// What an index (lines, or [`Positions`]) holds for `pointer`, or for its nearest ancestor
+/// that it has.
+pub fn line_of<T: Copy>(index: &IndexMap<String, T>, pointer: &str) -> Option<T> {
     let mut p = pointer;
     loop {
-        if let Some(line) = lines.get(p) {
-            return Some(*line);
+        if let Some(at) = index.get(p) {
+            return Some(*at);
         }
         match p.rfind('/') {
             Some(i) => p = &p[..i],
@@ -227,20 +231,12 @@ pub fn line_of(lines: &IndexMap<String, usize>, pointer: &str) -> Option<usize> 
     }
 }
 
-/// Maps every JSON pointer in `text` (any JSON, not only ours) to the 1-based line where its
-/// value (or, inside an object, its key) starts. Malformed text yields what was indexed before
-/// the problem; nesting deeper than 256 levels is not indexed (no stack overflow on any input).
-pub fn pointer_lines(text: &str) -> IndexMap<String, usize> {
-    pointer_positions(text)
-        .into_iter()
-        .map(|(pointer, (line, _))| (pointer, line))
-        .collect()
-}
-
-/// [`pointer_lines`] with each position's byte offset too: `(line, offset)`, the offset of the
-/// key's opening quote inside an object, else of the value's first byte. Gives a finding on a
-/// minified template (one long line) its column.
-pub fn pointer_positions(text: &str) -> IndexMap<String, (usize, usize)> {
+/// Maps every JSON pointer in `text` (any JSON, not only ours) to where its value (or, inside
+/// an object, its key) starts: the 1-based line and the byte offset (of the key's opening quote
+/// inside an object, else of the value's first byte; a finding on a minified template, one long
+/// line, gets its column from it). Malformed text yields what was indexed before the problem;
+/// nesting deeper than 256 levels is not indexed (no stack overflow on any input).
+pub fn pointer_positions(text: &str) -> Positions {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         pos: 0,
@@ -256,8 +252,7 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     line: usize,
-    /// (line, byte offset) of each pointer.
-    out: IndexMap<String, (usize, usize)>,
+    out: Positions,
 }
 
 impl Scanner<'_> {
@@ -402,8 +397,8 @@ mod tests {
         assert!(r.text.ends_with("}\n"));
         assert!(r.text.contains("\n  \"Resources\": {\n"), "{}", r.text);
         assert!(r.text.contains("\"A/b\": [1, {\"c\": true}],\n"), "{}", r.text);
-        assert_eq!(r.lines()["/Resources"], 2);
-        assert_eq!(r.lines()["/Resources/B/Type"], 4);
+        assert_eq!(r.positions()["/Resources"].0, 2);
+        assert_eq!(r.positions()["/Resources/B/Type"].0, 4);
         assert_eq!(r.line_of("/Resources/B/Properties/A~1b/1/c"), Some(6));
         assert_eq!(r.line_of("/Resources/B/Properties/L/1"), Some(9));
         assert_eq!(r.line_of("/Resources/B/Properties/Missing"), Some(5));
@@ -413,8 +408,8 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn pointer_lines_never_panics(s in ".{0,200}") {
-            let _ = pointer_lines(&s);
+        fn pointer_positions_never_panics(s in ".{0,200}") {
+            let _ = pointer_positions(&s);
         }
     }
 
@@ -526,7 +521,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_bounded() {
         let deep = "[".repeat(100_000);
-        let lines = pointer_lines(&deep);
-        assert!(lines.len() <= 258);
+        let positions = pointer_positions(&deep);
+        assert!(positions.len() <= 258);
     }
 }

@@ -5,7 +5,7 @@ use crate::cli::{CheckArgs, ReportFormat};
 use crate::commands::rules;
 use crate::error::{Error, Exit};
 use crate::findings::Severity;
-use crate::report::{self, CheckReport, RuleOutcome, RuleStatus, Suppression, TemplateReport};
+use crate::report::{self, CheckReport, RuleOutcome, RuleStatus, SourceIndex, Suppression, TemplateReport};
 use crate::ruleset::RuleSet;
 use crate::template_io::{self, DocumentError};
 use crate::{config, render, synth};
@@ -28,6 +28,7 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
                 stack.file.clone(),
                 check,
                 Some(stack.rendered().text.clone()),
+                SourceIndex::default(),
             );
         }
     } else {
@@ -35,8 +36,9 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
         let files = collect(&args.paths)?;
         let checked = crate::par::map(&files, |file| check_file(file, &set));
         for result in checked {
-            let (display, check, text) = result?;
-            push(&mut report, display, check, Some(text));
+            let (display, check, text, positions) = result?;
+            let index = positions.map_or_else(SourceIndex::default, SourceIndex::with_positions);
+            push(&mut report, display, check, Some(text), index);
         }
     }
 
@@ -58,8 +60,15 @@ pub fn run(args: &CheckArgs) -> Result<Exit, Error> {
     Ok(if failed { Exit::Violations } else { Exit::Ok })
 }
 
-/// Adds one template's check results to a report (shared with `synth`'s gate).
-pub(crate) fn push(report: &mut CheckReport, file: String, check: TemplateCheck, source: Option<String>) {
+/// Adds one template's check results to a report (shared with `synth`'s gate); `index` may
+/// carry what the check already knows of the source's positions.
+pub(crate) fn push(
+    report: &mut CheckReport,
+    file: String,
+    check: TemplateCheck,
+    source: Option<String>,
+    index: SourceIndex,
+) {
     for s in &check.suppressions {
         report.suppressions.push(Suppression {
             file: file.clone(),
@@ -87,7 +96,7 @@ pub(crate) fn push(report: &mut CheckReport, file: String, check: TemplateCheck,
             .collect(),
         findings: check.findings,
         source,
-        index: Default::default(),
+        index,
     });
 }
 
@@ -142,8 +151,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Reads, parses and checks one template file: (its name as given, the check, its text).
-fn check_file(file: &Path, set: &RuleSet) -> Result<(String, TemplateCheck, String), Error> {
+/// Reads, parses and checks one template file: (its name as given, the check, its text, and
+/// a JSON text's positions when a finding needed them).
+fn check_file(file: &Path, set: &RuleSet) -> Result<(String, TemplateCheck, String, Option<render::Positions>), Error> {
     let display = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|source| DocumentError::Io {
         file: display.clone(),
@@ -160,22 +170,21 @@ fn check_file(file: &Path, set: &RuleSet) -> Result<(String, TemplateCheck, Stri
         .into());
     }
     let is_json = text.trim_start().starts_with('{');
-    // Indexed once, and only if a finding needs a line.
-    let lines = std::cell::OnceCell::new();
+    // Indexed once, and only if a finding needs a line; a JSON text's positions go on to the
+    // report (columns).
+    let json = std::cell::OnceCell::new();
+    let yaml = std::cell::OnceCell::new();
     let line_of = |pointer: &str| -> Option<usize> {
-        let index = lines.get_or_init(|| {
-            if is_json {
-                render::pointer_lines(&text)
-            } else {
-                config::lines::pointer_lines(&text)
-            }
-        });
-        render::line_of(index, pointer)
+        if is_json {
+            render::line_of(json.get_or_init(|| render::pointer_positions(&text)), pointer).map(|(line, _)| line)
+        } else {
+            render::line_of(yaml.get_or_init(|| config::lines::pointer_lines(&text)), pointer)
+        }
     };
     let stack = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| display.clone());
     let check = check_template(&stack, &template, text.len(), set, &line_of)?;
-    Ok((display, check, text))
+    Ok((display, check, text, json.into_inner()))
 }

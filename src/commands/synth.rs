@@ -72,6 +72,7 @@ pub fn run(args: &SynthArgs) -> Result<Exit, Error> {
                         stack.file.clone(),
                         check,
                         Some(stack.rendered().text.clone()),
+                        crate::report::SourceIndex::default(),
                     );
                 }
                 let color =

@@ -51,9 +51,19 @@ pub struct TemplateReport {
 pub struct SourceIndex {
     line_starts: OnceLock<Vec<usize>>,
     /// JSON pointer -> (line, byte offset); empty for a source that is not JSON.
-    positions: OnceLock<indexmap::IndexMap<String, (usize, usize)>>,
+    positions: OnceLock<crate::render::Positions>,
     /// Whether the source is all ASCII (then a column is a byte count).
     ascii: OnceLock<bool>,
+}
+
+impl SourceIndex {
+    /// An index whose JSON positions are already known (the check that found the findings
+    /// indexed the text to give them lines).
+    pub fn with_positions(positions: crate::render::Positions) -> Self {
+        let index = SourceIndex::default();
+        let _ = index.positions.set(positions);
+        index
+    }
 }
 
 impl PartialEq for SourceIndex {
@@ -185,13 +195,7 @@ impl TemplateReport {
                 indexmap::IndexMap::new()
             }
         });
-        let mut p = pointer;
-        let (at_line, offset) = loop {
-            if let Some(&position) = positions.get(p) {
-                break position;
-            }
-            p = &p[..p.rfind('/')?];
-        };
+        let (at_line, offset) = crate::render::line_of(positions, pointer)?;
         if at_line != line {
             return None;
         }
