@@ -25,8 +25,8 @@ fn main() -> ExitCode {
     let heavy = std::env::args_os()
         .nth(1)
         .is_some_and(|c| c == "synth" || c == "check" || c == "diff");
-    let cores = kiro_infra::par::cores();
-    if heavy && cores > 1 {
+    let cores = if heavy { kiro_infra::par::cores() } else { 1 };
+    if cores > 1 {
         let _ = std::thread::Builder::new().name("prefault".into()).spawn(move || {
             // The workers the run will want first: a thread started while the kernel
             // populates memory waits for it (see `kiro_infra::par`). Failing here only means
